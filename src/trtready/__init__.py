@@ -1,0 +1,47 @@
+"""trtready: PyTorch model in, TensorRT-ready and verified ONNX file out.
+
+Public API (everything else is private and may change)::
+
+    result = trtready.export(model, (x,), "model.onnx")
+    findings = trtready.check("model.onnx").findings
+
+Heavy modules (torch, onnxruntime) are imported lazily, on first use.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+from .errors import ExitCode, TrtreadyError, UserError
+from .result import Artifact, Attempt, Finding, PassRecord, Result, Severity, SourceLocation, VerifyRow
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Artifact",
+    "Attempt",
+    "ExitCode",
+    "Finding",
+    "PassRecord",
+    "Result",
+    "Severity",
+    "SourceLocation",
+    "TrtreadyError",
+    "UserError",
+    "VerifyRow",
+    "check",
+    "export",
+]
+
+_LAZY = {"export": "trtready.api", "check": "trtready.checking"}
+
+if TYPE_CHECKING:
+    from .api import export
+    from .checking import check
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'trtready' has no attribute {name!r}")

@@ -1,0 +1,87 @@
+"""``trtready`` entry point: subcommands, one-line errors, exit codes.
+
+Each subcommand lives in its own module with ``add_parser(subparsers)`` (which
+sets ``func`` to a ``run(args) -> int``). This is the one place that turns a
+:class:`~trtready.errors.UserError` into a message and an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from importlib import import_module
+
+from ..errors import ExitCode, UserError
+
+COMMANDS = ("export", "demo", "check", "rules", "explain")
+
+EPILOG = """\
+exit codes (bit flags, combined with |):
+  0  success
+  1  TensorRT error-level findings remain
+  2  usage error: bad command line, bad spec, unreadable file
+  4  verification failed: ONNX Runtime disagrees with PyTorch
+  8  a stage failed: no exporter produced a model, or a write failed
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trtready",
+        description="Turn PyTorch models into verified, TensorRT-ready ONNX files.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = _command_module(name)
+        if module is not None:
+            module.add_parser(sub, EPILOG)
+    return parser
+
+
+def _command_module(name: str):
+    try:
+        return import_module(f"trtready.cli.{name}_cmd")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"trtready.cli.{name}_cmd":
+            return None
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return int(ExitCode.USAGE)
+    try:
+        return int(args.func(args))
+    except UserError as exc:
+        _fail(f"error: {exc.message}", exc.hint)
+        return int(ExitCode.USAGE)
+    except KeyboardInterrupt:
+        _fail("interrupted", None)
+        return 130
+    except Exception as exc:  # a bug in trtready: keep the traceback when asked
+        if os.environ.get("TRTREADY_DEBUG"):
+            raise
+        _fail(f"internal error: {type(exc).__name__}: {exc}", "set TRTREADY_DEBUG=1 for the traceback and report it")
+        return int(ExitCode.STAGE_FAILED)
+
+
+def _fail(message: str, hint: str | None) -> None:
+    first = message.strip().splitlines()[0] if message.strip() else message
+    print(first + (f" (hint: {hint})" if hint else ""), file=sys.stderr)
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return f"trtready {__version__}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Run one exporter attempt in a forked child so that a crash cannot take trtready down.
+
+The torch.export-based exporter can abort the whole process on some models
+(segfaults in C++ kernels, fatal asserts). The child inherits the model through
+fork (no pickling), writes its ONNX file to disk and sends a small picklable
+record back through a pipe; a child that dies is reported with its signal and
+the last line it printed.
+
+Set ``TRTREADY_NO_ISOLATE=1`` to run attempts in-process (debugging, or
+platforms without fork).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["IsolatedError", "run_isolated"]
+
+
+class IsolatedError(Exception):
+    """The child raised or crashed; ``str()`` is one line for the report."""
+
+
+def run_isolated(fn: Callable[..., Any], *args: Any, timeout: float | None = None) -> Any:
+    """``fn(*args)`` in a forked child; returns its (picklable) value or raises IsolatedError."""
+    if os.environ.get("TRTREADY_NO_ISOLATE") or "fork" not in mp.get_all_start_methods():
+        return _in_process(fn, args)
+    ctx = mp.get_context("fork")
+    receiver, sender = ctx.Pipe(duplex=False)
+    with tempfile.NamedTemporaryFile(prefix="trtready-child-", suffix=".log", delete=False) as log:
+        log_path = log.name
+    child = ctx.Process(target=_child_main, args=(sender, log_path, fn, args), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        return _collect(child, receiver, log_path, timeout)
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        os.unlink(log_path)
+
+
+def _in_process(fn: Callable[..., Any], args: tuple) -> Any:
+    try:
+        return fn(*args)
+    except Exception as exc:
+        raise IsolatedError(_one_line(exc)) from exc
+
+
+def _collect(child, receiver, log_path: str, timeout: float | None) -> Any:
+    if receiver.poll(timeout):
+        try:
+            status, payload = receiver.recv()
+        except EOFError:
+            status, payload = "crashed", None
+    else:
+        raise IsolatedError(f"exporter timed out after {timeout:.0f}s")
+    if status == "ok":
+        return payload
+    if status == "error":
+        raise IsolatedError(payload)
+    child.join(5)
+    code = child.exitcode
+    what = f"signal {signal.Signals(-code).name}" if code and code < 0 else f"exit code {code}"
+    last = _last_line(log_path)
+    raise IsolatedError(f"exporter crashed the process ({what})" + (f": {last}" if last else ""))
+
+
+def _child_main(sender, log_path: str, fn: Callable[..., Any], args: tuple) -> None:
+    import torch
+
+    torch.set_num_threads(1)  # OpenMP pools do not survive fork; one thread avoids a hang
+    log_fd = os.open(log_path, os.O_WRONLY | os.O_TRUNC)
+    os.dup2(log_fd, 1)
+    os.dup2(log_fd, 2)
+    sys.stdout = open(1, "w", closefd=False)
+    sys.stderr = open(2, "w", closefd=False)
+    try:
+        message = ("ok", fn(*args))
+    except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
+        traceback.print_exc()
+        message = ("error", _one_line(exc))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    sender.send(message)
+    sender.close()
+    os._exit(0)
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+    text = lines[0] if lines else ""
+    if len(text) > 300:
+        text = text[:297] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _last_line(log_path: str) -> str | None:
+    try:
+        with open(log_path, errors="replace") as f:
+            lines = [ln.strip() for ln in f.read()[-4000:].splitlines() if ln.strip()]
+    except OSError:
+        return None
+    return lines[-1][:300] if lines else None

@@ -1,0 +1,225 @@
+"""Example inputs: parsing ``--input`` specs, flattening nested inputs and outputs
+into named tensors, and making inputs at other batch sizes.
+
+ONNX graphs take and return flat lists of tensors. :class:`FlatModel` wraps the
+user's module so that both exporters see ``forward(*tensors) -> tuple[tensors]``
+with stable names: ``x`` for a plain argument, ``batch.image`` for a dict entry,
+``pair.0`` for a tuple element; outputs ``output`` (single tensor), ``output_0``
+(sequence), or the dict keys.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch.utils import _pytree as pytree
+
+from .errors import InputSpecError, ModelRunError
+from .loading import model_error
+
+__all__ = ["FlatModel", "InputSpec", "parse_input_spec", "resize_batch", "sample_inputs"]
+
+_DTYPES = {
+    "float32": torch.float32, "float": torch.float32, "fp32": torch.float32,
+    "float16": torch.float16, "half": torch.float16, "fp16": torch.float16,
+    "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
+    "float64": torch.float64, "double": torch.float64,
+    "int64": torch.int64, "long": torch.int64, "int32": torch.int32, "int": torch.int32,
+    "int8": torch.int8, "uint8": torch.uint8, "bool": torch.bool,
+}  # fmt: skip
+
+
+@dataclass
+class InputSpec:
+    name: str
+    shape: tuple[int, ...]
+    dtype: torch.dtype = torch.float32
+
+    def make(self, generator: torch.Generator) -> torch.Tensor:
+        if self.dtype.is_floating_point:
+            return torch.rand(self.shape, generator=generator).to(self.dtype)
+        if self.dtype == torch.bool:
+            return torch.rand(self.shape, generator=generator) > 0.5
+        return torch.randint(0, 100, self.shape, generator=generator, dtype=self.dtype)
+
+
+def parse_input_spec(text: str) -> InputSpec:
+    """``images:2x3x640x640`` or ``ids:2x128:int64``."""
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not parts[0] or not re.fullmatch(r"\d+(x\d+)*", parts[1]):
+        raise InputSpecError(f"bad --input '{text}'", hint="write NAME:2x3x224x224 or NAME:2x128:int64")
+    dtype = torch.float32
+    if len(parts) == 3:
+        if parts[2] not in _DTYPES:
+            raise InputSpecError(f"unknown dtype '{parts[2]}' in --input '{text}'", hint=", ".join(sorted(_DTYPES)))
+        dtype = _DTYPES[parts[2]]
+    return InputSpec(parts[0], tuple(int(d) for d in parts[1].split("x")), dtype)
+
+
+class FlatModel(torch.nn.Module):
+    """``forward(*tensors) -> tuple(tensors)`` around a module with nested inputs/outputs."""
+
+    def __init__(self, module: torch.nn.Module, args: tuple, kwargs: dict):
+        super().__init__()
+        self.module = module
+        bound = _bind(module, args, kwargs)
+        leaves, self._in_spec = pytree.tree_flatten_with_path(bound)
+        self._is_tensor = [isinstance(v, torch.Tensor) for _, v in leaves]
+        self._constants = [None if t else v for (_, v), t in zip(leaves, self._is_tensor)]
+        self.input_names = [_name(p) for (p, _), t in zip(leaves, self._is_tensor) if t]
+        self.example = tuple(v for (_, v), t in zip(leaves, self._is_tensor) if t)
+        self._param_kinds = _param_kinds(module)
+        self._out_spec = None
+        self.output_names: list[str] = []
+
+    def forward(self, *tensors: torch.Tensor):
+        return tuple(pytree.tree_leaves(self.call_nested(tensors)))
+
+    def call_nested(self, tensors: tuple):
+        """Call the wrapped module on flat tensors; return its output unflattened."""
+        it = iter(tensors)
+        leaves = [next(it) if t else c for t, c in zip(self._is_tensor, self._constants)]
+        args, kwargs = self._call_args(pytree.tree_unflatten(leaves, self._in_spec))
+        return self.module(*args, **kwargs)
+
+    def _call_args(self, bound: dict) -> tuple[list, dict]:
+        args, kwargs = [], {}
+        for name, value in bound.items():
+            kind = self._param_kinds.get(name)
+            if kind == inspect.Parameter.VAR_POSITIONAL:
+                args.extend(value)
+            elif kind == inspect.Parameter.VAR_KEYWORD:
+                kwargs.update(value)
+            elif kind == inspect.Parameter.KEYWORD_ONLY or kwargs:
+                kwargs[name] = value
+            else:
+                args.append(value)
+        return args, kwargs
+
+    def describe_outputs(self, output_names: list[str] | None) -> tuple:
+        """Run the model once on the example; name the outputs. Returns the flat outputs."""
+        with torch.no_grad():
+            try:
+                out = self.call_nested(self.example)
+            except Exception as exc:
+                raise model_error("the model raised on the example inputs", exc) from None
+        leaves = pytree.tree_flatten_with_path(out)[0]
+        bad = [(_name(p) or "output", type(v).__name__) for p, v in leaves if not isinstance(v, torch.Tensor)]
+        if bad:
+            where, kind = bad[0]
+            raise ModelRunError(
+                f"the model returns a {kind} at output '{where}'; ONNX outputs must be tensors",
+                hint="wrap the model so that forward returns tensors (or a tuple/dict of tensors)",
+            )
+        if not leaves:
+            raise ModelRunError("the model returns no tensors", hint="forward must return at least one tensor")
+        self.output_names = list(output_names) if output_names else _output_names([p for p, _ in leaves])
+        if len(self.output_names) != len(leaves):
+            raise InputSpecError(
+                f"{len(self.output_names)} output names given for {len(leaves)} outputs",
+                hint=f"the outputs are: {', '.join(_output_names([p for p, _ in leaves]))}",
+            )
+        return tuple(v for _, v in leaves)
+
+
+def _bind(module: torch.nn.Module, args: tuple, kwargs: dict) -> dict:
+    try:
+        signature = inspect.signature(module.forward)
+        bound = signature.bind(*args, **kwargs)
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, TypeError) and "signature" not in str(exc):
+            raise InputSpecError(f"the example inputs do not fit forward(): {exc}") from None
+        return {f"input_{i}": a for i, a in enumerate(args)} | dict(kwargs)
+    return dict(bound.arguments)
+
+
+def _param_kinds(module: torch.nn.Module) -> dict:
+    try:
+        return {n: p.kind for n, p in inspect.signature(module.forward).parameters.items()}
+    except (TypeError, ValueError):
+        return {}
+
+
+def _name(path: tuple) -> str:
+    parts = []
+    for key in path:
+        if isinstance(key, pytree.MappingKey):
+            parts.append(str(key.key))
+        elif isinstance(key, pytree.SequenceKey):
+            parts.append(str(key.idx))
+        elif isinstance(key, pytree.GetAttrKey):
+            parts.append(key.name)
+        else:
+            parts.append(str(key).strip(".[]'\""))
+    return re.sub(r"[^0-9A-Za-z_.]", "_", ".".join(parts))
+
+
+def _output_names(paths: list[tuple]) -> list[str]:
+    if len(paths) == 1 and not paths[0]:
+        return ["output"]
+    names = [_name(p) for p in paths]
+    if all(isinstance(p[0], pytree.SequenceKey) for p in paths if p):
+        names = [f"output_{n}" for n in names]
+    return [n.replace(".", "_") if n.startswith("output_") else n for n in names]
+
+
+def batch_size_of(tensors: tuple, batch_dim: int) -> int | None:
+    """The batch size: the size at ``batch_dim`` of the first input that has it."""
+    for t in tensors:
+        if t.dim() > batch_dim:
+            return int(t.shape[batch_dim])
+    return None
+
+
+def batched(tensors: tuple, batch_dim: int) -> list[bool]:
+    """Which inputs carry the batch axis (those whose size there is the batch size)."""
+    size = batch_size_of(tensors, batch_dim)
+    return [t.dim() > batch_dim and int(t.shape[batch_dim]) == size for t in tensors]
+
+
+def resize_batch(tensors: tuple, batch_dim: int, size: int) -> tuple:
+    """Inputs with the batch axis cycled to ``size`` rows (used to reach batch >= 2)."""
+    flags = batched(tensors, batch_dim)
+    out = []
+    for t, flag in zip(tensors, flags):
+        if flag:
+            index = torch.arange(size) % t.shape[batch_dim]
+            t = t.index_select(batch_dim, index)
+        out.append(t)
+    return tuple(out)
+
+
+def sample_inputs(example: tuple, batch_dim: int, size: int, seed: int) -> tuple:
+    """Fresh seeded inputs at batch ``size``, shaped and distributed like ``example``.
+
+    Floating inputs are drawn anew (matching the example's mean and spread, so
+    that image-like inputs stay image-like); integer and bool inputs (token ids,
+    masks) reuse the example's rows cyclically, since random ids may be invalid.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    for t, flag in zip(example, batched(example, batch_dim)):
+        shape = list(t.shape)
+        if flag:
+            shape[batch_dim] = size
+        if t.dtype.is_floating_point:
+            out.append(_like(t, shape, gen))
+        elif flag:
+            out.append(resize_batch((t,), batch_dim, size)[0].clone())
+        else:
+            out.append(t.clone())
+    return tuple(out)
+
+
+def _like(t: torch.Tensor, shape: list[int], gen: torch.Generator) -> torch.Tensor:
+    ref = t.float()
+    if ref.numel() == 0:
+        return torch.randn(shape, generator=gen).to(t.dtype)
+    if float(ref.min()) >= 0.0 and float(ref.max()) <= 1.0:  # image-like: stay in [0, 1]
+        return torch.rand(shape, generator=gen).to(t.dtype)
+    std = float(ref.std()) if ref.numel() > 1 else 1.0
+    return (torch.randn(shape, generator=gen) * (std or 1.0) + float(ref.mean())).to(t.dtype)

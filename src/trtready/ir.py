@@ -1,0 +1,166 @@
+"""Small helpers over ``onnx_ir``: walking graphs with subgraphs, node provenance, file I/O.
+
+ONNX files are loaded and saved here only (the edges of a run); everything in
+between works on ``onnx_ir.Model``.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import onnx_ir as ir
+
+from .errors import ModelFileError
+from .result import SourceLocation
+
+__all__ = [
+    "TWO_GB",
+    "count_nodes",
+    "is_dynamic",
+    "iter_nodes",
+    "load_model",
+    "save_model_atomic",
+    "source_of",
+    "value_shape",
+]
+
+TWO_GB = 2**31
+_FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>\S+)\n(?P<code>[^\n]*)')
+_INTERNAL = ("/torch/", "/torchvision/ops/", "/site-packages/torch", "<eval_with_key>", "/trtready/")
+
+
+def iter_nodes(graph: ir.Graph | ir.Function, path: str = "main") -> Iterator[tuple[str, ir.Node]]:
+    """Yield ``(graph_path, node)`` for every node, depth first into If/Loop/Scan bodies."""
+    for node in graph:
+        yield path, node
+        for attr in node.attributes.values():
+            if attr.type == ir.AttributeType.GRAPH:
+                yield from iter_nodes(attr.value, f"{path}/{node.name or node.op_type}/{attr.name}")
+            elif attr.type == ir.AttributeType.GRAPHS:
+                for i, sub in enumerate(attr.value):
+                    yield from iter_nodes(sub, f"{path}/{node.name or node.op_type}/{attr.name}[{i}]")
+
+
+def count_nodes(model: ir.Model) -> int:
+    return sum(1 for _ in iter_nodes(model.graph))
+
+
+def is_dynamic(dim: object) -> bool:
+    return not isinstance(dim, int)
+
+
+def value_shape(value: ir.Value) -> list[int | str] | None:
+    """Shape with symbolic dims as strings (``"?"`` when unnamed), or None when unknown."""
+    if value.shape is None:
+        return None
+    return [d if isinstance(d, int) else (str(d.value) if d.value else "?") for d in value.shape]
+
+
+def source_of(node: ir.Node) -> SourceLocation | None:
+    """Where in the user's PyTorch code a node came from, as far as metadata tells.
+
+    The torch.export-based exporter stores ``pkg.torch.onnx.stack_trace`` (we
+    take the innermost frame outside torch) and ``pkg.torch.onnx.name_scopes``;
+    the TorchScript exporter leaves module scopes in node names
+    (``/backbone/layer1/layer1.0/conv1/Conv``).
+    """
+    meta = node.metadata_props
+    module = _module_from_scopes(meta.get("pkg.torch.onnx.name_scopes")) or _module_from_name(node.name)
+    frame = _user_frame(meta.get("pkg.torch.onnx.stack_trace", ""))
+    if frame is None and module is None:
+        return None
+    loc = SourceLocation(module=module)
+    if frame:
+        loc.file, loc.line, loc.function, loc.code = frame
+    return loc
+
+
+def _user_frame(trace: str) -> tuple[str, int, str, str] | None:
+    frames = [m for m in _FRAME.finditer(trace) if not any(p in m["file"] for p in _INTERNAL)]
+    if not frames:
+        return None
+    last = frames[-1]
+    return last["file"], int(last["line"]), last["func"], last["code"].strip()
+
+
+def _module_from_scopes(scopes: str | None) -> str | None:
+    if not scopes:
+        return None
+    try:
+        names = ast.literal_eval(scopes)
+    except (ValueError, SyntaxError):
+        return None
+    # The last scope is the op itself (e.g. "conv2d"); the ones before are modules.
+    modules = [n for n in names[:-1] if n]
+    return ".".join(modules) or None
+
+
+def _module_from_name(name: str | None) -> str | None:
+    if not name or not name.startswith("/"):
+        return None
+    parts = [p for p in name.split("/")[1:-1] if p]
+    # TorchScript repeats the full dotted path in nested scopes: keep the longest.
+    if not parts:
+        return None
+    return max(parts, key=lambda p: (p.count("."), len(p)))
+
+
+def load_model(path: str | os.PathLike, *, load_external_data: bool = True) -> ir.Model:
+    """Read an ONNX file into onnx_ir, with one-line errors for unreadable files."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"no such ONNX file: {path}")
+    try:
+        return ir.load(path) if load_external_data else ir.load(path, format="onnx")
+    except Exception as exc:  # protobuf decode errors have no common base class
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelFileError(f"cannot read {path} as ONNX: {first}", hint="is it a complete .onnx file?") from None
+
+
+def save_model_atomic(model: ir.Model, path: str | os.PathLike) -> list[str]:
+    """Write ``model`` to ``path`` atomically; weights go to external data past 2 GB.
+
+    Returns the files written (the .onnx and, when used, its ``.data`` file).
+    """
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    size = sum(_nbytes(v) for v in model.graph.initializers.values())
+    external = size >= TWO_GB - 2**26  # leave room for the graph itself
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    os.close(fd)
+    data_name = f"{path.name}.data"
+    try:
+        if external:
+            tmp_data = f"{Path(tmp).name}.data"
+            ir.save(model, tmp, external_data=tmp_data)
+            os.replace(directory / tmp_data, directory / data_name)
+            _rename_external_location(tmp, tmp_data, data_name)
+        else:
+            ir.save(model, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        for leftover in (tmp, directory / f"{Path(tmp).name}.data"):
+            Path(leftover).unlink(missing_ok=True)
+        raise
+    return [str(path)] + ([str(directory / data_name)] if external else [])
+
+
+def _rename_external_location(onnx_path: str, old: str, new: str) -> None:
+    import onnx
+
+    proto = onnx.load(onnx_path, load_external_data=False)
+    for tensor in proto.graph.initializer:
+        for entry in tensor.external_data:
+            if entry.key == "location" and entry.value == old:
+                entry.value = new
+    onnx.save(proto, onnx_path)
+
+
+def _nbytes(value: ir.Value) -> int:
+    tensor = value.const_value
+    return tensor.nbytes if tensor is not None else 0

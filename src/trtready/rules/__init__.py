@@ -1,0 +1,55 @@
+"""The TensorRT compatibility checker: rules over an ``onnx_ir.Model``.
+
+>>> findings = check_model(model, trt="10.1", plugins=["MyPlugin"], ignore=["perf."])
+
+Rules live one per module under ``rules/<category>/`` (see ``base.Rule``) and are
+found by ``registry.all_rules()``. All rules share one :class:`Context`, whose
+indexes and analyses are built once, so a full check is linear in graph size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import onnx_ir as ir
+
+from ..result import Finding, Severity
+from ..trt_ops import load_release
+from .base import Rule
+from .context import Context
+from .registry import all_rules, select_rules
+
+__all__ = ["Context", "Rule", "all_rules", "check_model", "select_rules"]
+
+_SEVERITY_RANK = {s: i for i, s in enumerate(Severity.ORDER)}
+
+
+def check_model(
+    model: ir.Model,
+    *,
+    trt: str | None = None,
+    plugins: Iterable[str] = (),
+    select: Iterable[str] | str | None = None,
+    ignore: Iterable[str] | str | None = None,
+    file_size: int | None = None,
+    external_data_paths: Iterable[str] = (),
+) -> list[Finding]:
+    """Check ``model`` against TensorRT release ``trt`` (default: newest) and return findings.
+
+    ``plugins``: op types the user provides TensorRT plugins for (not reported as
+    unsupported). ``select``/``ignore``: rule ids, names or prefixes.
+    ``file_size``: size of the .onnx file on disk, when known. ``external_data_paths``:
+    external-data locations as written in the file (those in the model are added).
+    Findings come most severe first, then by rule id, then in graph order.
+    """
+    rules = select_rules(select, ignore)
+    ctx = Context(
+        model,
+        load_release(trt),
+        plugins=plugins,
+        file_size=file_size,
+        external_data_paths=external_data_paths,
+    )
+    findings = [finding for rule in rules for finding in rule().check(ctx)]
+    findings.sort(key=lambda f: (_SEVERITY_RANK.get(f.severity, 99), f.rule_id))
+    return findings

@@ -1,0 +1,84 @@
+"""Which tensor an op's "Supported Types" column talks about, and the doc's type names (not a rule)."""
+
+from __future__ import annotations
+
+import onnx_ir as ir
+
+from ..context import STANDARD_DOMAINS
+
+__all__ = ["doc_type", "typed_value", "unlisted_type", "value_dtype"]
+
+_DOC_NAMES = {
+    ir.DataType.FLOAT: "FP32",
+    ir.DataType.FLOAT16: "FP16",
+    ir.DataType.BFLOAT16: "BF16",
+    ir.DataType.DOUBLE: "DOUBLE",
+    ir.DataType.INT32: "INT32",
+    ir.DataType.INT64: "INT64",
+    ir.DataType.INT8: "INT8",
+    ir.DataType.UINT8: "UINT8",
+    ir.DataType.INT4: "INT4",
+    ir.DataType.BOOL: "BOOL",
+    ir.DataType.FLOAT8E4M3FN: "FP8",
+    ir.DataType.FLOAT8E5M2: "FP8",
+    ir.DataType.FLOAT4E2M1: "FP4",
+}
+#: The column describes this input rather than input 0.
+_DATA_INPUT = {"Where": 1, "OneHot": 2}
+#: The column describes the output (the inputs are shapes or there are none).
+_OUTPUT_TYPED = frozenset({"ConstantOfShape", "Constant", "EyeLike", "RandomNormal", "RandomUniform"})
+#: Type-converting ops, control flow and Q/DQ: their column is not about one data tensor.
+_SKIP = frozenset({"Cast", "CastLike", "If", "Loop", "Scan", "QuantizeLinear", "DequantizeLinear"})
+_BOOL_RESULT = frozenset(
+    {"Equal", "Greater", "GreaterOrEqual", "Less", "LessOrEqual", "Not", "And", "Or", "Xor", "IsNaN", "IsInf"}
+)
+_INT64_RESULT = frozenset({"Shape", "Size", "NonZero", "ArgMax", "ArgMin"})
+
+
+def value_dtype(value: ir.Value | None) -> ir.DataType | None:
+    """The declared dtype, or the one the producer fixes (Cast, Constant, comparisons, Shape...)."""
+    if value is None:
+        return None
+    if value.dtype is not None:
+        return value.dtype
+    node = value.producer()
+    if node is None or node.domain not in STANDARD_DOMAINS:
+        return None
+    if node.op_type == "Cast":
+        return ir.DataType(node.attributes["to"].value)
+    if node.op_type == "Constant" and "value" in node.attributes:
+        return node.attributes["value"].value.dtype
+    if node.op_type == "QuantizeLinear":
+        zero_point = node.inputs[2] if len(node.inputs) > 2 else None
+        return value_dtype(zero_point) if zero_point is not None else ir.DataType.UINT8
+    if node.op_type in _BOOL_RESULT and value.index() == 0:
+        return ir.DataType.BOOL
+    if node.op_type in _INT64_RESULT:
+        return ir.DataType.INT64
+    return None
+
+
+def typed_value(node: ir.Node) -> ir.Value | None:
+    """The tensor whose dtype the TensorRT op table's type column constrains."""
+    if node.domain not in STANDARD_DOMAINS or node.op_type in _SKIP:
+        return None
+    if node.op_type in _OUTPUT_TYPED:
+        return node.outputs[0] if node.outputs else None
+    index = _DATA_INPUT.get(node.op_type, 0)
+    return node.inputs[index] if index < len(node.inputs) else None
+
+
+def doc_type(dtype: ir.DataType | None) -> str | None:
+    """``ir.DataType.FLOAT`` -> ``"FP32"`` (names as the parser docs write them)."""
+    return _DOC_NAMES.get(dtype) if dtype is not None else None
+
+
+def unlisted_type(ctx, node: ir.Node, wanted: str) -> str | None:
+    """The op's documented types when ``wanted`` is the node's type but not among them, else None."""
+    value = typed_value(node)
+    if value is None or doc_type(value_dtype(value)) != wanted:
+        return None
+    types = ctx.trt.types(node.op_type)
+    if not types or wanted in types or not ctx.trt.supports(node.op_type):
+        return None
+    return ", ".join(types)

@@ -1,0 +1,1 @@
+"""Model-level rules: opset, file size, external data (TRT0xx)."""

@@ -1,0 +1,58 @@
+"""TRT003 model.external-data-path: external weights at a path TensorRT refuses to open."""
+
+from __future__ import annotations
+
+import os.path
+from pathlib import PurePosixPath, PureWindowsPath
+
+import onnx_ir as ir
+
+from ..base import Rule, Severity
+
+_MODEL = """
+<ir_version: 8, opset_import: ["" : 17]>
+g (float[N,4] x) => (float[N,4] y) <float[4] bias = {1.0, 2.0, 3.0, 4.0}> {
+  y = Add(x, bias)
+}
+"""
+
+
+class ExternalDataPath(Rule):
+    """An external-data location is absolute or climbs out of the model's directory."""
+
+    id = "TRT003"
+    name = "model.external-data-path"
+    severity = Severity.ERROR
+    why = (
+        "TensorRT resolves each external tensor's `location` relative to the directory of the .onnx "
+        "file and rejects locations containing '../' (onnx-tensorrt WeightsContext::parseExternalWeights); "
+        "an absolute location also ties the model to one machine."
+    )
+    fix = (
+        "Keep the weights file next to the .onnx file and store a bare relative name, e.g. "
+        "onnx.save_model(model, 'out/model.onnx', save_as_external_data=True, location='model.onnx.data')."
+    )
+    VALID = [(_MODEL, {"external_data_paths": ["model.onnx.data", "weights/layer1.bin"]})]
+    INVALID = [
+        (_MODEL, {"external_data_paths": ["/data/weights/model.onnx.data"]}),
+        (_MODEL, {"external_data_paths": ["../model.onnx.data"]}),
+    ]
+
+    def check(self, ctx):
+        for location in sorted(set(ctx.external_data_paths) | _locations_in(ctx.graph)):
+            problem = _problem(location)
+            if problem:
+                yield self.finding(f"external data location '{location}' is {problem}")
+
+
+def _locations_in(graph: ir.Graph) -> set[str]:
+    tensors = (v.const_value for v in graph.initializers.values())
+    return {str(t.location) for t in tensors if isinstance(t, ir.ExternalTensor)}
+
+
+def _problem(location: str) -> str | None:
+    if os.path.isabs(location) or PureWindowsPath(location).is_absolute() or location.startswith("/"):
+        return "absolute"
+    if ".." in PurePosixPath(location.replace("\\", "/")).parts:
+        return "outside the model's directory ('..')"
+    return None

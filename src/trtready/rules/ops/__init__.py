@@ -1,0 +1,1 @@
+"""Operator support: unsupported ops, custom domains, plugins (TRT1xx)."""

@@ -1,0 +1,65 @@
+"""TRT102 ops.custom-domain: an op from a non-standard domain that is not a declared plugin."""
+
+from __future__ import annotations
+
+from ..base import Rule, Severity, describe
+from ..context import STANDARD_DOMAINS
+
+_ATEN_DOMAINS = ("org.pytorch.aten", "pkg.torch.aten")
+
+
+def _model(body: str, domain_import: str) -> str:
+    return f"""
+<ir_version: 8, opset_import: ["" : 17, {domain_import}]>
+g (float[N,8] x) => (float[N,8] y) {{
+{body}
+}}
+"""
+
+
+class CustomDomainOp(Rule):
+    """An op outside the ONNX domain (ATen fallback, ONNX Runtime contrib op, custom op) with no plugin declared."""
+
+    id = "TRT102"
+    name = "ops.custom-domain"
+    severity = Severity.ERROR
+    why = (
+        "TensorRT imports a node that has no built-in importer only through a registered plugin whose name "
+        "is the node's op_type (FallbackPluginImporter; otherwise 'Plugin not found'). ATen fallback ops "
+        "(operator_export_type=ONNX_ATEN_FALLBACK), com.microsoft contrib ops and ai.onnx.ml ops have no "
+        "TensorRT importer. Calls of model-local functions are imported by the parser and not reported."
+    )
+    fix = (
+        "Make the op exportable with standard ONNX ops (a supported PyTorch rewrite or a newer opset), or "
+        "provide a TensorRT plugin with that name and declare it (plugins=[...] / --plugin NAME)."
+    )
+    VALID = [
+        (_model('  y = custom.MyGelu(x)', '"custom" : 1'), {"plugins": ["MyGelu"]}),
+        _model('  y = Relu(x)', '"custom" : 1'),
+    ]
+    INVALID = [
+        _model('  y = custom.MyGelu(x)', '"custom" : 1'),
+        _model('  y = org.pytorch.aten.ATen <operator = "gelu"> (x)', '"org.pytorch.aten" : 1'),
+        _model('  y = com.microsoft.FastGelu(x)', '"com.microsoft" : 1'),
+    ]
+
+    def check(self, ctx):
+        functions = {(key[0], key[1]) for key in ctx.model.functions}
+        for path, node in ctx.nodes:
+            if node.domain in STANDARD_DOMAINS or node.op_type in ctx.plugins:
+                continue
+            if (node.domain, node.op_type) in functions:
+                continue
+            yield self.finding(f"{describe(node)} from domain '{node.domain}' {_origin(node)}", node, path)
+
+
+def _origin(node) -> str:
+    if node.domain in _ATEN_DOMAINS or node.op_type == "ATen":
+        operator = node.attributes.get("operator")
+        name = f" aten::{operator.value}" if operator is not None else ""
+        return f"is an ATen fallback{name}; TensorRT has no importer for it"
+    if node.domain == "com.microsoft":
+        return "is an ONNX Runtime contrib op; TensorRT has no importer for it"
+    if node.domain == "ai.onnx.ml":
+        return "is an ONNX-ML op; TensorRT imports none of them"
+    return "needs a TensorRT plugin named '%s', and none is declared" % node.op_type

@@ -1,0 +1,1 @@
+"""Patterns that build but run slower than they need to (TRT6xx)."""

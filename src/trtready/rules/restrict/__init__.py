@@ -1,0 +1,1 @@
+"""Per-op restrictions from the TensorRT ONNX-parser docs (TRT5xx)."""

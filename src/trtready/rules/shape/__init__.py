@@ -1,0 +1,1 @@
+"""Shape tensors, build-time constants and data-dependent shapes (TRT2xx)."""
