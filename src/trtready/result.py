@@ -94,7 +94,9 @@ class Attempt:
     batch_symbolic: bool | None = None  # None when no dynamic batch was asked for
     verified: bool | None = None
     findings: list[Finding] = field(default_factory=list)
-    score: tuple | None = None  # lower is better; see export.select
+    passes: list[PassRecord] = field(default_factory=list)
+    verification: list[VerifyRow] = field(default_factory=list)
+    score: tuple | None = None  # lower is better; see trtready.select
     model: Any = field(default=None, repr=False, compare=False)  # onnx_ir.Model, not serialized
 
     @property

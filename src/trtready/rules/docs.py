@@ -14,7 +14,7 @@ from pathlib import Path
 from .base import Rule, example_parts
 from .registry import all_rules
 
-__all__ = ["render"]
+__all__ = ["render", "rule_section"]
 
 DEFAULT_PATH = Path("docs/rules.md")
 
@@ -22,7 +22,7 @@ DEFAULT_PATH = Path("docs/rules.md")
 def render() -> str:
     """The whole of docs/rules.md."""
     rules = list(all_rules().values())
-    parts = [_header(rules)] + [_rule_section(rule) for rule in rules]
+    parts = [_header(rules)] + [rule_section(rule) for rule in rules]
     return "\n".join(parts).rstrip() + "\n"
 
 
@@ -43,7 +43,8 @@ id (`TRT101`), name (`ops.unsupported`) or prefix (`TRT1`, `dtype.`).
 """
 
 
-def _rule_section(rule: type[Rule]) -> str:
+def rule_section(rule: type[Rule]) -> str:
+    """One rule's section of docs/rules.md (also what `trtready explain` shows)."""
     lines = [
         f"## {rule.id}",
         "",

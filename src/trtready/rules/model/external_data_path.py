@@ -40,7 +40,7 @@ class ExternalDataPath(Rule):
 
     def check(self, ctx):
         for location in sorted(set(ctx.external_data_paths) | _locations_in(ctx.graph)):
-            problem = _problem(location)
+            problem = location_problem(location)
             if problem:
                 yield self.finding(f"external data location '{location}' is {problem}")
 
@@ -50,7 +50,8 @@ def _locations_in(graph: ir.Graph) -> set[str]:
     return {str(t.location) for t in tensors if isinstance(t, ir.ExternalTensor)}
 
 
-def _problem(location: str) -> str | None:
+def location_problem(location: str) -> str | None:
+    """Why TensorRT would refuse an external-data ``location`` ("absolute", ...), or None when fine."""
     if os.path.isabs(location) or PureWindowsPath(location).is_absolute() or location.startswith("/"):
         return "absolute"
     if ".." in PurePosixPath(location.replace("\\", "/")).parts:

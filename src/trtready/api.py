@@ -1,0 +1,272 @@
+"""``trtready.export``: the main job, stage by stage.
+
+prepare inputs -> for each exporter: export (isolated) -> simplify -> check ->
+verify -> choose the best attempt -> write atomically -> trtexec command.
+Every stage records into one :class:`~trtready.result.Result`; only bad input
+raises (a :class:`~trtready.errors.UserError`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .errors import InputSpecError, UserError
+from .export import ExportJob, run_attempt
+from .inputs import FlatModel, batch_size_of, batched, resize_batch
+from .ir import count_nodes, save_model_atomic, value_shape
+from .result import Artifact, Attempt, Result
+from .rules import check_model
+from .select import choose_attempt, is_clean
+from .simplify import simplify
+from .trt_ops import load_release
+from .verify import DEFAULT_ATOL, DEFAULT_RTOL, default_batches, diagnose_batch_failure, verify_file
+from .report.trtexec import trtexec_command
+
+__all__ = ["export"]
+
+EXPORTER_CHOICES = ("auto", "torchscript", "dynamo")
+DEFAULT_OPSET = 18  # supported by both exporters and by TensorRT 8.6 through 11.1
+Progress = Callable[[str], None]
+
+
+@dataclass
+class _Plan:
+    """Everything the attempts share, derived once from the options."""
+
+    flat: FlatModel
+    example: tuple
+    export_batch: int | None
+    batches: list[int]
+    job_template: dict[str, Any]
+
+
+def export(
+    model: torch.nn.Module,
+    args: Any = (),
+    f: str | Path = "model.onnx",
+    *,
+    kwargs: dict | None = None,
+    input_names: list[str] | None = None,
+    output_names: list[str] | None = None,
+    dynamic_batch: bool = True,
+    batch_dim: int = 0,
+    exporter: str = "auto",
+    opset: int | None = None,
+    verify: bool = True,
+    verify_batches: list[int] | None = None,
+    static_batches: list[int] | None = None,
+    atol: float = DEFAULT_ATOL,
+    rtol: float = DEFAULT_RTOL,
+    trt: str | None = None,
+    progress: Progress | None = None,
+) -> Result:
+    """Export ``model`` to a TensorRT-ready ONNX file at ``f`` and verify it.
+
+    Returns a :class:`Result`, truthy when a file was written and verified.
+    ``static_batches=[1, 4, 8]`` writes one file per batch size instead
+    (``model_b1.onnx``...). Raises :class:`UserError` for bad input only.
+    """
+    start = time.perf_counter()
+    say = progress or (lambda _msg: None)
+    release = load_release(trt)
+    _check_options(exporter, opset, static_batches, verify_batches)
+    options = dict(
+        exporter=exporter, opset=opset or DEFAULT_OPSET, dynamic_batch=dynamic_batch and not static_batches,
+        batch_dim=batch_dim, verify=verify, atol=atol, rtol=rtol, trt=release.version,
+    )  # fmt: skip
+    result = Result(command="export", model=getattr(model, "_trtready_name", type(model).__name__), options=options)
+    model = model.eval()
+    args = args if isinstance(args, tuple) else (args,) if isinstance(args, torch.Tensor) else tuple(args)
+    flat = FlatModel(model, args, kwargs or {})
+    base_example = flat.example
+    _check_output_path(Path(f))
+    if static_batches:
+        for size in static_batches:
+            flat.example = base_example
+            _export_one(result, flat, input_names, output_names, _static_path(Path(f), size), options,
+                        batch=size, verify_batches=[size], say=say)  # fmt: skip
+    else:
+        _export_one(result, flat, input_names, output_names, Path(f), options,
+                    batch=None, verify_batches=verify_batches, say=say)  # fmt: skip
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _export_one(result, flat, input_names, output_names, path, options, *, batch, verify_batches, say) -> None:
+    plan = _plan(flat, input_names, output_names, options, batch, verify_batches)
+    flat.example = plan.example
+    result.options["export_batch"] = plan.export_batch
+    result.options["verify_batches"] = plan.batches
+    with tempfile.TemporaryDirectory(prefix="trtready-") as tmp:
+        attempts = []
+        for name in _exporter_order(options["exporter"], flat.module):
+            say(f"exporting with the {name} exporter" + (f" at batch {batch}" if batch else ""))
+            attempt = _attempt(name, plan, options, Path(tmp), say)
+            attempts.append(attempt)
+            if options["exporter"] == "auto" and is_clean(attempt, options["dynamic_batch"]):
+                break
+        result.attempts += attempts
+        chosen, reason = choose_attempt(attempts, options["dynamic_batch"])
+        if chosen is None:
+            result.errors.append("no exporter produced a model: " + "; ".join(f"{a.exporter}: {a.error}" for a in attempts))
+            return
+        _record_chosen(result, chosen, reason, plan, path, say)
+
+
+def _attempt(name: str, plan: _Plan, options: dict, tmp: Path, say: Progress) -> Attempt:
+    job = ExportJob(path=str(tmp / f"{name}.raw.onnx"), **plan.job_template)
+    attempt = run_attempt(name, plan.flat, plan.example, job)
+    if not attempt.ok:
+        return attempt
+    say(f"simplifying the {name} export ({attempt.node_count} nodes)")
+    raw = attempt.model
+    simplified, attempt.passes = simplify(raw)
+    attempt.model = simplified
+    attempt.findings = check_model(simplified, trt=options["trt"])
+    if not options["verify"]:
+        return attempt
+    say(f"verifying the {name} export in ONNX Runtime at batches {plan.batches}")
+    rows = _verify(simplified, tmp / f"{name}.onnx", plan, options)
+    if simplified is not raw and not _rows_pass(rows):
+        raw_rows = _verify(raw, tmp / f"{name}.raw-check.onnx", plan, options)
+        if _rows_pass(raw_rows):  # simplification changed the numbers: keep the raw export
+            attempt.model, rows = raw, raw_rows
+            attempt.passes[-1].message = "simplified model failed verification; kept the raw export"
+            attempt.passes[-1].rolled_back = True
+            attempt.findings = check_model(raw, trt=options["trt"])
+    attempt.verification = rows
+    attempt.verified = _rows_pass(rows)
+    if plan.export_batch:
+        attempt.findings += diagnose_batch_failure(
+            attempt.model, rows, plan.export_batch, options["batch_dim"], attempt.warnings
+        )
+    return attempt
+
+
+def _verify(model, path: Path, plan: _Plan, options: dict):
+    save_model_atomic(model, path)
+    return verify_file(
+        str(path), plan.flat, plan.example,
+        input_names=plan.job_template["input_names"], output_names=plan.job_template["output_names"],
+        batches=plan.batches, batch_dim=options["batch_dim"], atol=options["atol"], rtol=options["rtol"],
+    )  # fmt: skip
+
+
+def _rows_pass(rows) -> bool:
+    return bool(rows) and all(r.status in ("pass", "degenerate") for r in rows) and any(r.passed for r in rows)
+
+
+def _record_chosen(result: Result, chosen: Attempt, reason: str, plan: _Plan, path: Path, say: Progress) -> None:
+    say(f"writing {path}")
+    try:
+        written = save_model_atomic(chosen.model, path)
+    except OSError as exc:
+        result.errors.append(f"cannot write {path}: {exc.strerror or exc}")
+        return
+    verified = chosen.verified if result.options["verify"] else None
+    batch = None if result.options["dynamic_batch"] else plan.export_batch
+    result.artifacts.append(Artifact(str(path), "onnx", batch=batch, verified=verified))
+    result.artifacts += [Artifact(p, "onnx-external-data", batch=batch) for p in written[1:]]
+    for row in chosen.verification:
+        row.artifact = str(path)
+    result.chosen = chosen.exporter
+    result.choice_reason = reason
+    result.nodes_exported = chosen.node_count
+    result.nodes_final = count_nodes(chosen.model)
+    result.passes += chosen.passes
+    result.verification += chosen.verification
+    result.findings += chosen.findings
+    graph = chosen.model.graph
+    example_shapes = dict(zip(plan.job_template["input_names"], (list(t.shape) for t in plan.example)))
+    result.inputs = [_io(v) | {"example_shape": example_shapes.get(v.name)} for v in graph.inputs]
+    result.outputs = [_io(v) for v in graph.outputs]
+    result.trtexec = trtexec_command(str(path), result.inputs, result.options)
+
+
+def _io(value) -> dict:
+    return {"name": value.name, "shape": value_shape(value), "dtype": str(value.dtype.name if value.dtype else None)}
+
+
+def _plan(flat, input_names, output_names, options, batch, verify_batches) -> _Plan:
+    example = flat.example
+    if not example:
+        raise InputSpecError("the model takes no tensor inputs", hint="pass example inputs (args) to export")
+    batch_dim = options["batch_dim"]
+    size = batch_size_of(example, batch_dim)
+    if (options["dynamic_batch"] or batch) and size is None:
+        raise InputSpecError(f"no example input has a dimension {batch_dim} to use as the batch axis",
+                             hint="set batch_dim, or dynamic_batch=False")  # fmt: skip
+    if batch:
+        example = resize_batch(example, batch_dim, batch)
+    elif options["dynamic_batch"] and size < 2:  # exporters specialize sizes 0 and 1
+        example = resize_batch(example, batch_dim, 2)
+    flat.example = example
+    export_batch = batch_size_of(example, batch_dim)
+    outputs = flat.describe_outputs(output_names)
+    names = _input_names(flat, input_names)
+    dynamic = options["dynamic_batch"]
+    batches = verify_batches or (default_batches(export_batch) if dynamic else [export_batch])
+    template = dict(
+        input_names=names, output_names=flat.output_names, batched_inputs=batched(example, batch_dim),
+        batched_outputs=[o.dim() > batch_dim and o.shape[batch_dim] == export_batch for o in outputs],
+        dynamic_batch=dynamic, batch_dim=batch_dim, opset=options["opset"],
+    )  # fmt: skip
+    return _Plan(flat, example, export_batch, batches, template)
+
+
+def _input_names(flat: FlatModel, given: list[str] | None) -> list[str]:
+    if not given:
+        return flat.input_names
+    if len(given) != len(flat.example):
+        raise InputSpecError(
+            f"{len(given)} input names given for {len(flat.example)} tensor inputs",
+            hint=f"the inputs are: {', '.join(flat.input_names)}",
+        )
+    return list(given)
+
+
+def _exporter_order(exporter: str, module: torch.nn.Module) -> list[str]:
+    if exporter != "auto":
+        return [exporter]
+    if isinstance(module, torch.jit.ScriptModule):
+        return ["torchscript"]
+    return ["torchscript", "dynamo"]
+
+
+def _check_options(exporter, opset, static_batches, verify_batches) -> None:
+    if exporter not in EXPORTER_CHOICES:
+        raise UserError(f"unknown exporter '{exporter}'", hint=f"choose one of {', '.join(EXPORTER_CHOICES)}")
+    if opset is not None and not 9 <= opset <= 23:
+        raise UserError(f"opset {opset} is outside what the exporters support", hint="use 17 to 20; default 18")
+    for label, sizes in (("static batch", static_batches), ("verify batch", verify_batches)):
+        if sizes and any(int(s) < 1 for s in sizes):
+            raise UserError(f"{label} sizes must be >= 1, got {list(sizes)}")
+
+
+def _check_output_path(path: Path) -> None:
+    directory = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise UserError(f"output path {path} is a directory", hint="give a file name ending in .onnx")
+    if not directory.is_dir():
+        raise UserError(f"output directory {directory} does not exist")
+    if not _writable(directory):
+        raise UserError(f"cannot write to {directory}", hint="choose another output path")
+
+
+def _writable(directory: Path) -> bool:
+    try:
+        with tempfile.TemporaryFile(dir=directory):
+            return True
+    except OSError:
+        return False
+
+
+def _static_path(path: Path, size: int) -> Path:
+    return path.with_name(f"{path.stem}_b{size}{path.suffix or '.onnx'}")

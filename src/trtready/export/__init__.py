@@ -1,0 +1,106 @@
+"""Exporter attempts: run one exporter in isolation and record what happened.
+
+``run_attempt`` never raises for an exporter failure: the Attempt carries the
+error (or crash), the warnings (tracer warnings included, with file:line), the
+time taken, the ONNX model as ``onnx_ir.Model`` and whether the batch axis
+stayed symbolic on every input and output that should carry it.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from pathlib import Path
+
+import onnx_ir as ir
+import torch
+
+from ..ir import count_nodes, load_model
+from ..result import Attempt
+from . import dynamo, torchscript
+from .isolate import IsolatedError, run_isolated
+from .options import ExportJob
+
+__all__ = ["EXPORTERS", "ExportJob", "run_attempt"]
+
+EXPORTERS = {torchscript.NAME: torchscript.export, dynamo.NAME: dynamo.export}
+
+_NOISE = (
+    "legacy TorchScript-based ONNX export",
+    "The feature will be removed",
+    "dynamic_axes is deprecated",
+    "Exporting a model while it is in training mode",
+)
+MAX_WARNINGS = 25
+
+
+def run_attempt(exporter: str, model: torch.nn.Module, example: tuple, job: ExportJob, *, timeout=None) -> Attempt:
+    attempt = Attempt(exporter=exporter)
+    start = time.perf_counter()
+    try:
+        attempt.warnings = run_isolated(_export_in_child, EXPORTERS[exporter], model, example, job, timeout=timeout)
+    except IsolatedError as exc:
+        attempt.error = str(exc)
+        attempt.seconds = time.perf_counter() - start
+        return attempt
+    attempt.seconds = time.perf_counter() - start
+    try:
+        attempt.model = load_model(job.path)
+    except Exception as exc:  # noqa: BLE001 - an exporter wrote something unreadable
+        attempt.error = f"the exporter wrote an unreadable file: {exc}"
+        return attempt
+    attempt.ok = True
+    attempt.node_count = count_nodes(attempt.model)
+    if job.dynamic_batch:
+        attempt.batch_symbolic = name_batch_axis(attempt.model, job)
+    return attempt
+
+
+def _export_in_child(export_fn, model, example, job: ExportJob) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        export_fn(model, example, job)
+    if not Path(job.path).is_file():
+        raise RuntimeError("the exporter finished without writing a file")
+    return _format_warnings(caught)
+
+
+def _format_warnings(caught) -> list[str]:
+    lines: list[str] = []
+    for w in caught:
+        text = str(w.message).strip().splitlines()[0] if str(w.message).strip() else ""
+        if not text or any(n in text for n in _NOISE):
+            continue
+        line = f"{w.filename}:{w.lineno}: {w.category.__name__}: {text}"
+        if line not in lines:
+            lines.append(line)
+    return lines[:MAX_WARNINGS]
+
+
+def name_batch_axis(model: ir.Model, job: ExportJob) -> bool:
+    """Name the batch axis ``batch`` on inputs and outputs; False when any is a constant."""
+    graph = model.graph
+    values = [v for v, b in zip(graph.inputs, job.batched_inputs) if b]
+    values += [v for v, b in zip(graph.outputs, job.batched_outputs) if b]
+    symbolic = True
+    symbols = set()
+    for value in values:
+        if value.shape is None or len(value.shape) <= job.batch_dim:
+            continue
+        dim = value.shape[job.batch_dim]
+        if isinstance(dim, int):
+            symbolic = False
+        elif dim.value is not None:
+            symbols.add(dim.value)
+    if symbols:
+        _rename_symbols(model, symbols, "batch")
+    return symbolic
+
+
+def _rename_symbols(model: ir.Model, old: set[str], new: str) -> None:
+    graph = model.graph
+    for value in [*graph.inputs, *graph.outputs]:
+        if value.shape is None:
+            continue
+        dims = [ir.SymbolicDim(new) if not isinstance(d, int) and d.value in old else d for d in value.shape]
+        value.shape = ir.Shape(dims)

@@ -1,0 +1,43 @@
+"""The torch.export-based exporter (``torch.onnx.export(..., dynamo=True)``).
+
+Captures the graph with ``torch.export`` and translates it with onnxscript.
+Node metadata keeps the PyTorch stack trace, so findings can name source lines.
+The batch axis is marked ``Dim.AUTO``: torch.export then decides, and may
+specialize it silently; the caller checks that it stayed symbolic.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .options import ExportJob
+
+NAME = "dynamo"
+
+
+def export(model: torch.nn.Module, example: tuple, job: ExportJob) -> None:
+    if isinstance(model, torch.jit.ScriptModule):
+        raise TypeError("the torch.export-based exporter cannot take a TorchScript module")
+    dynamic_shapes = None
+    if job.dynamic_batch:
+        dynamic_shapes = tuple(
+            {job.batch_dim: torch.export.Dim.AUTO} if b else None for b in job.batched_inputs
+        )
+    with torch.no_grad():
+        program = torch.onnx.export(
+            model,
+            example,
+            dynamo=True,
+            opset_version=job.opset,
+            input_names=job.input_names,
+            output_names=job.output_names,
+            dynamic_shapes=dynamic_shapes,
+            optimize=True,
+            verbose=False,
+        )
+    program.save(job.path, external_data=_needs_external_data(program))
+
+
+def _needs_external_data(program) -> bool:
+    size = sum(v.const_value.nbytes for v in program.model.graph.initializers.values() if v.const_value is not None)
+    return size >= 2**31 - 2**26

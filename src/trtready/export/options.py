@@ -1,0 +1,19 @@
+"""What an exporter needs to know, computed once from the user's options and example."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class ExportJob:
+    """One export request, shared by every exporter."""
+
+    path: str  # where the exporter writes its raw ONNX file
+    input_names: list[str]
+    output_names: list[str]
+    batched_inputs: list[bool]  # which inputs carry the batch axis
+    batched_outputs: list[bool]  # which outputs carry it (in eager, at the example batch)
+    dynamic_batch: bool
+    batch_dim: int
+    opset: int

@@ -1,0 +1,1 @@
+"""Rendering a Result: terminal text, markdown, SARIF, and the trtexec command."""

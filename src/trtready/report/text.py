@@ -1,0 +1,135 @@
+"""The export summary: attempts, choice, nodes, verification table, findings,
+output files and the trtexec command, as rich renderables.
+
+``render_plain(result)`` gives the same summary as plain text (``Result.summary()``).
+"""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from ..result import Result, Severity
+
+__all__ = ["export_summary", "render_plain", "verdict"]
+
+_STATUS_STYLE = {"pass": "green", "fail": "red", "error": "red", "degenerate": "yellow"}
+_SEVERITY_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+MAX_FINDINGS = 30
+
+
+def render_plain(result: Result, width: int = 110) -> str:
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, no_color=True, highlight=False, emoji=False)
+    console.print(export_summary(result))
+    return buffer.getvalue()
+
+
+def export_summary(result: Result) -> Group:
+    parts = [Text(f"trtready export: {result.model}", style="bold")]
+    if result.attempts:
+        parts.append(_attempts_table(result))
+    if result.chosen:
+        parts.append(Text(f"chosen: {result.choice_reason}"))
+        parts.append(Text(f"nodes: {result.nodes_exported} exported -> {result.nodes_final} after simplification"))
+    if result.verification:
+        parts.append(_verification_table(result))
+    if result.findings:
+        parts.append(_findings_table(result))
+    for error in result.errors:
+        parts.append(Text(f"error: {error}", style="red"))
+    for artifact in result.artifacts:
+        batch = f" (batch {artifact.batch})" if artifact.batch else ""
+        parts.append(Text(f"wrote {artifact.path}{batch}"))
+    if result.trtexec:
+        parts.append(Text("build with TensorRT:"))
+        parts.append(Text("  " + result.trtexec, no_wrap=True, overflow="ignore"))
+    parts.append(verdict(result))
+    return Group(*parts)
+
+
+def verdict(result: Result) -> Text:
+    errors, warnings = result.count(Severity.ERROR), result.count(Severity.WARNING)
+    if bool(result):
+        label = "verified" + (f", {errors} TensorRT error(s) remain" if errors else "")
+        style = "bold green" if not errors else "bold yellow"
+    elif result.written:
+        label, style = "written but NOT verified", "bold red"
+    else:
+        label, style = "no file written", "bold red"
+    return Text(f"result: {label}; {errors} error(s), {warnings} warning(s) found", style=style)
+
+
+def _attempts_table(result: Result) -> Table:
+    table = Table(title="exporter attempts", title_justify="left")
+    for col in ("exporter", "status", "seconds", "nodes", "dynamic batch", "verified", "TRT errors", "notes"):
+        table.add_column(col, overflow="fold")
+    for a in result.attempts:
+        status = Text("exported", "green") if a.ok else Text("failed", "red")
+        note = a.error or (f"{len(a.warnings)} warning(s): {a.warnings[0]}" if a.warnings else "")
+        table.add_row(
+            a.exporter + (" *" if a.exporter == result.chosen else ""),
+            status,
+            f"{a.seconds:.1f}",
+            _opt(a.node_count),
+            _yes_no(a.batch_symbolic),
+            _yes_no(a.verified),
+            str(a.error_findings) if a.ok else "-",
+            _shorten(note, 160),
+        )
+    return table
+
+
+def _verification_table(result: Result) -> Table:
+    table = Table(title="verification: ONNX Runtime vs PyTorch", title_justify="left")
+    for col in ("batch", "output", "status", "max abs err", "rel err", "shape", "note"):
+        table.add_column(col, overflow="fold")
+    for r in result.verification:
+        table.add_row(
+            str(r.batch),
+            r.output,
+            Text(r.status, _STATUS_STYLE.get(r.status, "")),
+            _num(r.max_abs),
+            _num(r.rel_err),
+            "x".join(map(str, r.shape)) if r.shape is not None else "-",
+            _shorten(r.message or "", 120),
+        )
+    return table
+
+
+def _findings_table(result: Result) -> Table:
+    table = Table(title="findings", title_justify="left")
+    for col in ("severity", "rule", "where", "message"):
+        table.add_column(col, overflow="fold")
+    order = {s: i for i, s in enumerate(Severity.ORDER)}
+    findings = sorted(result.findings, key=lambda f: order.get(f.severity, 9))
+    for f in findings[:MAX_FINDINGS]:
+        table.add_row(
+            Text(f.severity, _SEVERITY_STYLE.get(f.severity, "")),
+            f"{f.rule_id} {f.name}",
+            f.location(),
+            _shorten(f.message, 200),
+        )
+    if len(findings) > MAX_FINDINGS:
+        table.add_row("", "", "", f"... and {len(findings) - MAX_FINDINGS} more (see --json / --report)")
+    return table
+
+
+def _yes_no(value: bool | None) -> str:
+    return "-" if value is None else ("yes" if value else "NO")
+
+
+def _opt(value) -> str:
+    return "-" if value is None else str(value)
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2e}"
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,64 @@
+"""Choosing the best exporter attempt.
+
+Order of merit (lower score is better): exported; batch axis symbolic (when a
+dynamic batch was asked for); verified; fewest TensorRT error findings; fewest
+warnings; fewest nodes.
+"""
+
+from __future__ import annotations
+
+from .result import Attempt, Severity
+
+__all__ = ["choose_attempt", "is_clean", "score"]
+
+_CRITERIA = (
+    "it exported",
+    "its batch axis stayed dynamic",
+    "it verified against PyTorch",
+    "fewer TensorRT errors",
+    "fewer TensorRT warnings",
+    "fewer nodes",
+)
+
+
+def score(attempt: Attempt, dynamic_batch: bool) -> tuple:
+    return (
+        not attempt.ok,
+        dynamic_batch and attempt.batch_symbolic is False,
+        attempt.verified is False,
+        attempt.error_findings,
+        sum(f.severity == Severity.WARNING for f in attempt.findings),
+        attempt.node_count or 0,
+    )
+
+
+def is_clean(attempt: Attempt, dynamic_batch: bool) -> bool:
+    """Good enough to stop trying: exported, dynamic, verified, no TensorRT errors."""
+    s = score(attempt, dynamic_batch)
+    return not any(s[:4])
+
+
+def choose_attempt(attempts: list[Attempt], dynamic_batch: bool) -> tuple[Attempt | None, str]:
+    for attempt in attempts:
+        attempt.score = score(attempt, dynamic_batch)
+    usable = [a for a in attempts if a.ok]
+    if not usable:
+        return None, "no exporter produced a model"
+    best = min(usable, key=lambda a: a.score)
+    return best, _reason(best, attempts)
+
+
+def _reason(best: Attempt, attempts: list[Attempt]) -> str:
+    others = [a for a in attempts if a is not best]
+    if not others:
+        if not any(best.score[:4]):
+            return f"{best.exporter}: exported, verified, no TensorRT errors; no other exporter needed"
+        return f"{best.exporter}: the only exporter tried"
+    parts = []
+    for other in others:
+        index = next((i for i, (x, y) in enumerate(zip(best.score, other.score)) if x != y), None)
+        if index is None:
+            parts.append(f"ties with {other.exporter}; kept the first")
+        else:
+            parts.append(f"{_CRITERIA[index]} than {other.exporter}" if index >= 3 else f"{_CRITERIA[index]}, {other.exporter}'s did not")
+    return f"{best.exporter}: " + "; ".join(parts)

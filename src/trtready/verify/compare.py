@@ -1,0 +1,70 @@
+"""Compare one ONNX Runtime output with its PyTorch reference."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..result import VerifyRow
+
+DEFAULT_ATOL = 1e-4
+DEFAULT_RTOL = 1e-3
+
+
+def compare_output(
+    name: str, batch: int, got: np.ndarray, ref: np.ndarray, *, atol: float, rtol: float, batch_dim: int | None
+) -> VerifyRow:
+    row = VerifyRow(
+        batch=batch, output=name, status="pass", shape=list(got.shape), ref_shape=list(ref.shape),
+        dtype=str(got.dtype), ref_dtype=str(ref.dtype), atol=atol, rtol=rtol,
+    )  # fmt: skip
+    if got.shape != ref.shape:
+        return _fail(row, f"shape {list(got.shape)} != PyTorch's {list(ref.shape)}")
+    if got.dtype != ref.dtype:
+        return _fail(row, f"dtype {got.dtype} != PyTorch's {ref.dtype}")
+    if ref.size == 0:
+        row.max_abs = row.rel_err = 0.0
+        return _degenerate(row, "the reference output is empty")
+    if not np.issubdtype(ref.dtype, np.floating):
+        mismatches = int(np.count_nonzero(got != ref))
+        row.max_abs = float(np.max(np.abs(got.astype(np.float64) - ref.astype(np.float64))))
+        row.rel_err = mismatches / ref.size
+        return _fail(row, f"{mismatches} of {ref.size} values differ") if mismatches else _check_degenerate(row, ref, batch_dim)
+    return _compare_float(row, got, ref, atol, rtol, batch_dim)
+
+
+def _compare_float(row: VerifyRow, got, ref, atol, rtol, batch_dim) -> VerifyRow:
+    g, r = got.astype(np.float64), ref.astype(np.float64)
+    same_nonfinite = np.array_equal(~np.isfinite(g), ~np.isfinite(r)) and np.array_equal(
+        g[~np.isfinite(r)], r[~np.isfinite(r)]
+    )
+    if not same_nonfinite:
+        return _fail(row, "NaN/Inf values differ from PyTorch's")
+    finite = np.isfinite(r)
+    diff = np.abs(g[finite] - r[finite])
+    row.max_abs = float(diff.max()) if diff.size else 0.0
+    norm = float(np.linalg.norm(r[finite]))
+    row.rel_err = float(np.linalg.norm(diff)) / norm if norm else (0.0 if row.max_abs == 0 else float("inf"))
+    if row.max_abs > atol and row.rel_err > rtol:
+        return _fail(row, f"max abs error {row.max_abs:.3g} > {atol:g} and relative error {row.rel_err:.3g} > {rtol:g}")
+    return _check_degenerate(row, ref, batch_dim)
+
+
+def _check_degenerate(row: VerifyRow, ref: np.ndarray, batch_dim: int | None) -> VerifyRow:
+    flat = ref.reshape(-1)
+    if flat.size > 1 and np.all(flat == flat[0]):
+        return _degenerate(row, f"the reference output is constant ({flat[0]!r}): parity proves little")
+    if batch_dim is not None and ref.ndim > batch_dim and ref.shape[batch_dim] > 1:
+        rows = np.moveaxis(ref, batch_dim, 0)
+        if all(np.array_equal(rows[0], other) for other in rows[1:]):
+            return _degenerate(row, "the reference is the same for every batch row although the inputs differ")
+    return row
+
+
+def _fail(row: VerifyRow, message: str) -> VerifyRow:
+    row.status, row.message = "fail", message
+    return row
+
+
+def _degenerate(row: VerifyRow, message: str) -> VerifyRow:
+    row.status, row.message = "degenerate", message
+    return row
