@@ -84,7 +84,7 @@ def export(
     result = Result(command="export", model=getattr(model, "_trtready_name", type(model).__name__), options=options)
     model = model.eval()
     args = args if isinstance(args, tuple) else (args,) if isinstance(args, torch.Tensor) else tuple(args)
-    flat = FlatModel(model, args, kwargs or {})
+    flat = FlatModel(model, args, kwargs or {}).eval()
     base_example = flat.example
     _check_output_path(Path(f))
     if static_batches:

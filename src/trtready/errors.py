@@ -32,8 +32,10 @@ Flags combine: 5 means error findings *and* a verification mismatch.
 from __future__ import annotations
 
 import enum
+import re
 
 __all__ = [
+    "one_line",
     "ExitCode",
     "InputSpecError",
     "InternalError",
@@ -87,3 +89,25 @@ class ModelFileError(UserError):
 
 class InternalError(TrtreadyError):
     """A bug in trtready. The traceback is kept."""
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_SUMMARY = "## Exception summary"
+
+
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """``Type: first meaningful line`` of an exception, for reports and one-line errors.
+
+    torch.onnx wraps the real cause in a long banner; its "Exception summary"
+    section holds the line worth showing.
+    """
+    text = _ANSI.sub("", str(exc))
+    if _SUMMARY in text:
+        text = text.split(_SUMMARY, 1)[1]
+        text = re.sub(r"^\s*<class '(?:[\w.]+\.)?(\w+)'>:\s*", r"\1: ", text)
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        first = lines[0] if lines else type(exc).__name__
+    else:
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        first = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    return first if len(first) <= limit else first[: limit - 3] + "..."

@@ -31,7 +31,7 @@ __all__ = [
 
 TWO_GB = 2**31
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>\S+)\n(?P<code>[^\n]*)')
-_INTERNAL = ("/torch/", "/torchvision/ops/", "/site-packages/torch", "<eval_with_key>", "/trtready/")
+_INTERNAL = ("/torch/", "/site-packages/torch", "<eval_with_key>", "/trtready/inputs.py", "/trtready/export/")
 
 
 def iter_nodes(graph: ir.Graph | ir.Function, path: str = "main") -> Iterator[tuple[str, ir.Node]]:
@@ -95,9 +95,9 @@ def _module_from_scopes(scopes: str | None) -> str | None:
         names = ast.literal_eval(scopes)
     except (ValueError, SyntaxError):
         return None
-    # The last scope is the op itself (e.g. "conv2d"); the ones before are modules.
+    # Scopes nest ("", "backbone", "backbone.0", ..., op name): the last module scope is the deepest.
     modules = [n for n in names[:-1] if n]
-    return ".".join(modules) or None
+    return modules[-1] if modules else None
 
 
 def _module_from_name(name: str | None) -> str | None:

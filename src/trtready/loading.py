@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ModelFileError, ModelRunError, SpecError
+from .errors import ModelFileError, ModelRunError, SpecError, one_line
 
 __all__ = ["LoadedModel", "load_spec"]
 
@@ -77,7 +77,7 @@ def _import_file(path: Path):
     try:
         spec.loader.exec_module(module)
     except Exception as exc:
-        raise SpecError(f"importing {path} failed: {_one_line(exc)}", hint=_where(exc)) from None
+        raise SpecError(f"importing {path} failed: {one_line(exc)}", hint=_where(exc)) from None
     finally:
         sys.path.remove(str(path.resolve().parent))
     return module
@@ -89,7 +89,7 @@ def _import_module(name: str, spec: str):
     except ModuleNotFoundError as exc:
         raise SpecError(f"cannot import '{name}' from spec '{spec}': {exc}", hint="is it installed?") from None
     except Exception as exc:
-        raise SpecError(f"importing '{name}' failed: {_one_line(exc)}", hint=_where(exc)) from None
+        raise SpecError(f"importing '{name}' failed: {one_line(exc)}", hint=_where(exc)) from None
 
 
 def _call_factory(module, factory: str, spec: str) -> LoadedModel:
@@ -100,7 +100,7 @@ def _call_factory(module, factory: str, spec: str) -> LoadedModel:
     try:
         built = fn()
     except Exception as exc:
-        raise SpecError(f"factory {factory}() raised {_one_line(exc)}", hint=_where(exc)) from None
+        raise SpecError(f"factory {factory}() raised {one_line(exc)}", hint=_where(exc)) from None
     return _from_factory_result(built, spec)
 
 
@@ -175,7 +175,7 @@ def _load_torchscript(path: Path, allow_pickle: bool) -> LoadedModel:
     try:
         return LoadedModel(torch.jit.load(str(path), map_location="cpu"), path.name)
     except Exception as jit_error:
-        jit_message = _one_line(jit_error)
+        jit_message = one_line(jit_error)
     try:
         obj = torch.load(str(path), map_location="cpu", weights_only=not allow_pickle)
     except Exception as exc:
@@ -197,14 +197,9 @@ def _load_exported_program(path: Path) -> LoadedModel:
     try:
         program = torch.export.load(str(path))
     except Exception as exc:
-        raise ModelFileError(f"cannot load {path} as an ExportedProgram: {_one_line(exc)}") from None
+        raise ModelFileError(f"cannot load {path} as an ExportedProgram: {one_line(exc)}") from None
     args, kwargs = program.example_inputs or ((), {})
     return LoadedModel(program.module(), path.name, tuple(args), dict(kwargs))
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 def _where(exc: BaseException) -> str | None:
@@ -220,4 +215,4 @@ def _where(exc: BaseException) -> str | None:
 
 def model_error(what: str, exc: BaseException) -> ModelRunError:
     """A ModelRunError for an exception raised by the user's model."""
-    return ModelRunError(f"{what}: {_one_line(exc)}", hint=_where(exc))
+    return ModelRunError(f"{what}: {one_line(exc)}", hint=_where(exc))

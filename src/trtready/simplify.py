@@ -16,6 +16,7 @@ import onnx_ir as ir
 import onnx_ir.passes.common as common
 import onnxscript.optimizer
 
+from .errors import one_line
 from .ir import count_nodes
 from .result import PassRecord
 
@@ -70,7 +71,7 @@ def _run_step(name: str, step, model: ir.Model) -> PassRecord:
         modified = bool(step(model))
         message = None
     except Exception as exc:  # noqa: BLE001 - a failing optimizer step is recorded, not fatal
-        modified, message = False, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        modified, message = False, one_line(exc)
     return PassRecord(
         name=name,
         modified=modified,

@@ -8,6 +8,7 @@ stayed symbolic on every input and output that should carry it.
 
 from __future__ import annotations
 
+import ast
 import time
 import warnings
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import onnx_ir as ir
 import torch
 
-from ..ir import count_nodes, load_model
+from ..ir import count_nodes, iter_nodes, load_model
 from ..result import Attempt
 from . import dynamo, torchscript
 from .isolate import IsolatedError, run_isolated
@@ -32,6 +33,8 @@ _NOISE = (
     "Exporting a model while it is in training mode",
 )
 MAX_WARNINGS = 25
+_WRAPPER_SCOPE = "/module/"
+_SCOPES_KEY = "pkg.torch.onnx.name_scopes"
 
 
 def run_attempt(exporter: str, model: torch.nn.Module, example: tuple, job: ExportJob, *, timeout=None) -> Attempt:
@@ -50,6 +53,7 @@ def run_attempt(exporter: str, model: torch.nn.Module, example: tuple, job: Expo
         attempt.error = f"the exporter wrote an unreadable file: {exc}"
         return attempt
     attempt.ok = True
+    strip_wrapper_scope(attempt.model)
     attempt.node_count = count_nodes(attempt.model)
     if job.dynamic_batch:
         attempt.batch_symbolic = name_batch_axis(attempt.model, job)
@@ -75,6 +79,18 @@ def _format_warnings(caught) -> list[str]:
         if line not in lines:
             lines.append(line)
     return lines[:MAX_WARNINGS]
+
+
+def strip_wrapper_scope(model: ir.Model) -> None:
+    """Drop the ``module`` scope that FlatModel adds from node names and scope metadata."""
+    for _, node in iter_nodes(model.graph):
+        if node.name and node.name.startswith(_WRAPPER_SCOPE):
+            node.name = node.name[len(_WRAPPER_SCOPE) - 1 :]
+        scopes = node.metadata_props.get(_SCOPES_KEY)
+        if scopes and "'module'" in scopes:
+            names = [n for n in ast.literal_eval(scopes) if n != "module"]
+            names = [n[len("module.") :] if n.startswith("module.") else n for n in names]
+            node.metadata_props[_SCOPES_KEY] = repr(names)
 
 
 def name_batch_axis(model: ir.Model, job: ExportJob) -> bool:

@@ -20,9 +20,8 @@ def export(model: torch.nn.Module, example: tuple, job: ExportJob) -> None:
         raise TypeError("the torch.export-based exporter cannot take a TorchScript module")
     dynamic_shapes = None
     if job.dynamic_batch:
-        dynamic_shapes = tuple(
-            {job.batch_dim: torch.export.Dim.AUTO} if b else None for b in job.batched_inputs
-        )
+        # The model is a FlatModel, forward(*tensors): the specs go in one tuple for the varargs.
+        dynamic_shapes = (tuple({job.batch_dim: torch.export.Dim.AUTO} if b else None for b in job.batched_inputs),)
     with torch.no_grad():
         program = torch.onnx.export(
             model,

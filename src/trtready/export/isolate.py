@@ -21,6 +21,8 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from ..errors import one_line
+
 __all__ = ["IsolatedError", "run_isolated"]
 
 
@@ -52,7 +54,7 @@ def _in_process(fn: Callable[..., Any], args: tuple) -> Any:
     try:
         return fn(*args)
     except Exception as exc:
-        raise IsolatedError(_one_line(exc)) from exc
+        raise IsolatedError(one_line(exc)) from exc
 
 
 def _collect(child, receiver, log_path: str, timeout: float | None) -> Any:
@@ -87,20 +89,12 @@ def _child_main(sender, log_path: str, fn: Callable[..., Any], args: tuple) -> N
         message = ("ok", fn(*args))
     except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
         traceback.print_exc()
-        message = ("error", _one_line(exc))
+        message = ("error", one_line(exc))
     sys.stdout.flush()
     sys.stderr.flush()
     sender.send(message)
     sender.close()
     os._exit(0)
-
-
-def _one_line(exc: BaseException) -> str:
-    lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
-    text = lines[0] if lines else ""
-    if len(text) > 300:
-        text = text[:297] + "..."
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _last_line(log_path: str) -> str | None:

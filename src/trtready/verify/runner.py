@@ -86,5 +86,6 @@ def _error_row(batch: int, output: str, message: str) -> VerifyRow:
 
 
 def _first_line(exc: BaseException) -> str:
+    """ONNX Runtime puts the failing node's name mid-message: keep the whole text, on one line."""
     text = " ".join(str(exc).split())
     return text[:400] if text else type(exc).__name__

@@ -1,0 +1,83 @@
+"""``check()``: will TensorRT accept this ONNX model? Rules over a file or an ``onnx_ir.Model``.
+
+>>> result = check("model.onnx", trt="10.1", ignore="perf.")
+>>> verdict(result)
+'TensorRT 10.1 will refuse this model: 2 errors, 1 warning'
+
+Bad input (unreadable file, unknown release or rule selector) raises a
+:class:`~trtready.errors.UserError`; findings never raise, they are recorded.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+import onnx_ir as ir
+
+from .onnx_file import read_onnx
+from .result import Result, Severity
+from .rules import check_model, select_rules
+from .trt_ops import DEFAULT_RELEASE, load_release
+
+__all__ = ["check", "verdict"]
+
+_NOUNS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def check(
+    model: str | os.PathLike | ir.Model,
+    *,
+    trt: str | None = None,
+    plugins: Iterable[str] = (),
+    select: Iterable[str] | str | None = None,
+    ignore: Iterable[str] | str | None = None,
+) -> Result:
+    """Check ``model`` against TensorRT release ``trt`` (default: the newest known).
+
+    ``plugins``: op types you provide TensorRT plugins for. ``select``/``ignore``:
+    rule ids, names or prefixes (a list or a comma-separated string).
+    """
+    release = load_release(trt)  # bad options fail before a large file is read
+    select_rules(select, ignore)
+    plugins = list(plugins)
+    name, model, file_size, locations = _load(model)
+    findings = check_model(
+        model,
+        trt=release.version,
+        plugins=plugins,
+        select=select,
+        ignore=ignore,
+        file_size=file_size,
+        external_data_paths=locations,
+    )
+    options = {"trt": release.version, "plugins": plugins, "select": _listed(select), "ignore": _listed(ignore)}
+    return Result(command="check", model=name, options=options, findings=findings)
+
+
+def verdict(result: Result, trt: str | None = None) -> str:
+    """One line: will TensorRT ``trt`` (default: the release the result was checked against) accept it?"""
+    release = trt or result.options.get("trt") or DEFAULT_RELEASE
+    counts = ", ".join(_plural(result.count(s), _NOUNS[s]) for s in Severity.ORDER if result.count(s))
+    if result.count(Severity.ERROR):
+        return f"TensorRT {release} will refuse this model: {counts}"
+    return f"TensorRT {release} should accept this model" + (f" ({counts})" if counts else "")
+
+
+def _load(model: str | os.PathLike | ir.Model) -> tuple[str, ir.Model, int | None, list[str]]:
+    """``(name for the report, model, total file size, external-data locations)``."""
+    if isinstance(model, ir.Model):
+        return model.graph.name or "<in-memory model>", model, None, []
+    onnx_file = read_onnx(model)
+    return os.fspath(model), onnx_file.model, onnx_file.file_size, onnx_file.external_locations
+
+
+def _listed(selectors: Iterable[str] | str | None) -> list[str] | None:
+    if selectors is None:
+        return None
+    items = selectors.split(",") if isinstance(selectors, str) else selectors
+    return [s.strip() for s in items if s.strip()]
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
