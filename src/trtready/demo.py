@@ -2,9 +2,9 @@
 
 It carries several patterns from the TensorRT export guidance (seed 000/001):
 
-* ``b = int(f.size(0))`` then ``f.view(b, 64, -1)``: the batch captured as a
+* ``b = int(f.size(0))`` then ``....view(b, -1)``: the batch captured as a
   Python int, which tracing bakes into a Reshape constant (pinned batch);
-* ``.softmax(1).squeeze(-1)``: squeeze of a dim the tracer cannot prove is 1,
+* ``pred[..., 4:5].sigmoid().squeeze(-1)``: squeeze of a dim the tracer cannot prove is 1,
   which the TorchScript exporter turns into an ``If`` node;
 * ``boxes[best > threshold]``: score thresholding with a bool mask, which
   exports to NonZero with a data-dependent output shape.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 __all__ = ["TinyDetector", "build_demo"]
 
@@ -27,24 +28,27 @@ def _conv_bn_relu(cin: int, cout: int) -> nn.Sequential:
 class TinyDetector(nn.Module):
     """Backbone, attention-pooled image embedding, box and class heads, score threshold."""
 
-    def __init__(self, num_classes: int = 3, score_threshold: float = 0.5):
+    def __init__(self, num_classes: int = 3, score_threshold: float = 0.2):
         super().__init__()
         self.score_threshold = score_threshold
         self.backbone = nn.Sequential(_conv_bn_relu(3, 16), _conv_bn_relu(16, 32), _conv_bn_relu(32, 64))
         self.attn = nn.Linear(64, 1)
         self.embed = nn.Linear(64, 32)
-        self.box_head = nn.Conv2d(64, 4, 1)
+        self.box_head = nn.Conv2d(64, 5, 1)  # 4 box coordinates + objectness
         self.cls_head = nn.Conv2d(64, num_classes, 1)
 
     def forward(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
         f = self.backbone(images)
         b = int(f.size(0))
-        tokens = f.view(b, 64, -1).transpose(1, 2)
-        weights = self.attn(tokens).softmax(dim=1).squeeze(-1)
-        embedding = self.embed((tokens * weights.unsqueeze(-1)).sum(dim=1))
-        boxes = self.box_head(f).flatten(2).transpose(1, 2)
-        scores = self.cls_head(f).flatten(2).transpose(1, 2).sigmoid()
+        pooled = F.adaptive_avg_pool2d(f, 1).view(b, -1)
+        tokens = f.flatten(2).transpose(1, 2)
+        weights = self.attn(tokens).softmax(dim=1)
+        embedding = self.embed(pooled + (tokens * weights).sum(dim=1))
+        pred = self.box_head(f).flatten(2).transpose(1, 2)
+        boxes, objectness = pred[..., :4], pred[..., 4:5].sigmoid().squeeze(-1)
+        scores = self.cls_head(f).flatten(2).transpose(1, 2).softmax(dim=-1)
         best, labels = scores.max(dim=-1)
+        best = best * objectness
         keep = best > self.score_threshold
         return {"embedding": embedding, "boxes": boxes[keep], "scores": best[keep], "labels": labels[keep]}
 

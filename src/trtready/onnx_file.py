@@ -67,6 +67,7 @@ def _to_ir(proto: onnx.ModelProto, path: Path) -> ir.Model:
     try:
         model = ir.serde.deserialize_model(proto)
     except Exception as exc:
+        _run_checker(proto, path, use_path=True, skip=False)  # it usually names the problem better
         raise ModelFileError(f"cannot read {path} as ONNX: {_first_line(exc)}") from None
     ir.external_data.set_base_dir(model.graph, str(path.parent))
     return model

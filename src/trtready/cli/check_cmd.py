@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from ..checking import check, verdict
+from ..errors import UserError
 from ..report.findings_table import findings_text, print_findings
 from ..report.markdown import findings_markdown
 from ..report.sarif import to_sarif
@@ -43,6 +45,8 @@ def add_parser(subparsers, epilog: str) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.output and Path(args.output).resolve() == Path(args.model).resolve():
+        raise UserError(f"refusing to overwrite the model {args.model} with the report", hint="choose another -o FILE")
     result = check(args.model, trt=args.trt, plugins=args.plugin, select=args.select, ignore=args.ignore)
     if args.output:
         write_text_atomic(args.output, render(result, args.format))

@@ -14,18 +14,27 @@ from rich.text import Text
 
 from ..result import Result, Severity
 
-__all__ = ["export_summary", "render_plain", "verdict"]
+__all__ = ["export_summary", "print_summary", "render_plain", "verdict"]
 
 _STATUS_STYLE = {"pass": "green", "fail": "red", "error": "red", "degenerate": "yellow"}
 _SEVERITY_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 MAX_FINDINGS = 30
+MAX_WARNINGS = 5
 
 
 def render_plain(result: Result, width: int = 110) -> str:
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width, no_color=True, highlight=False, emoji=False)
-    console.print(export_summary(result))
+    print_summary(Console(file=buffer, width=width, no_color=True, highlight=False, emoji=False), result)
     return buffer.getvalue()
+
+
+def print_summary(console: Console, result: Result) -> None:
+    """The summary, then the trtexec command unwrapped (so it can be copied), then the verdict."""
+    console.print(export_summary(result))
+    if result.trtexec:
+        console.print("build with TensorRT:")
+        console.print("  " + result.trtexec, soft_wrap=True, markup=False)
+    console.print(verdict(result))
 
 
 def export_summary(result: Result) -> Group:
@@ -44,10 +53,6 @@ def export_summary(result: Result) -> Group:
     for artifact in result.artifacts:
         batch = f" (batch {artifact.batch})" if artifact.batch else ""
         parts.append(Text(f"wrote {artifact.path}{batch}"))
-    if result.trtexec:
-        parts.append(Text("build with TensorRT:"))
-        parts.append(Text("  " + result.trtexec, no_wrap=True, overflow="ignore"))
-    parts.append(verdict(result))
     return Group(*parts)
 
 
@@ -63,59 +68,51 @@ def verdict(result: Result) -> Text:
     return Text(f"result: {label}; {errors} error(s), {warnings} warning(s) found", style=style)
 
 
-def _attempts_table(result: Result) -> Table:
+def _attempts_table(result: Result) -> Group:
     table = Table(title="exporter attempts", title_justify="left")
-    for col in ("exporter", "status", "seconds", "nodes", "dynamic batch", "verified", "TRT errors", "notes"):
-        table.add_column(col, overflow="fold")
+    for col in ("exporter", "status", "sec", "nodes", "dyn batch", "verified", "TRT err"):
+        table.add_column(col, no_wrap=True)
+    notes = []
     for a in result.attempts:
         status = Text("exported", "green") if a.ok else Text("failed", "red")
-        note = a.error or (f"{len(a.warnings)} warning(s): {a.warnings[0]}" if a.warnings else "")
         table.add_row(
-            a.exporter + (" *" if a.exporter == result.chosen else ""),
-            status,
-            f"{a.seconds:.1f}",
-            _opt(a.node_count),
-            _yes_no(a.batch_symbolic),
-            _yes_no(a.verified),
-            str(a.error_findings) if a.ok else "-",
-            _shorten(note, 160),
-        )
-    return table
+            a.exporter + (" *" if a.exporter == result.chosen else ""), status, f"{a.seconds:.1f}",
+            _opt(a.node_count), _yes_no(a.batch_symbolic), _yes_no(a.verified), str(a.error_findings) if a.ok else "-",
+        )  # fmt: skip
+        if a.error:
+            notes.append(Text(f"  {a.exporter}: {a.error}", style="red"))
+        notes += [Text(f"  {a.exporter} warned: {w}", style="yellow") for w in a.warnings[:MAX_WARNINGS]]
+        if len(a.warnings) > MAX_WARNINGS:
+            notes.append(Text(f"  {a.exporter}: ... {len(a.warnings) - MAX_WARNINGS} more warnings in --json"))
+    return Group(table, *notes)
 
 
-def _verification_table(result: Result) -> Table:
+def _verification_table(result: Result) -> Group:
     table = Table(title="verification: ONNX Runtime vs PyTorch", title_justify="left")
-    for col in ("batch", "output", "status", "max abs err", "rel err", "shape", "note"):
-        table.add_column(col, overflow="fold")
+    for col in ("batch", "output", "status", "max abs err", "rel err", "shape"):
+        table.add_column(col, no_wrap=True)
+    notes = []
     for r in result.verification:
-        table.add_row(
-            str(r.batch),
-            r.output,
-            Text(r.status, _STATUS_STYLE.get(r.status, "")),
-            _num(r.max_abs),
-            _num(r.rel_err),
-            "x".join(map(str, r.shape)) if r.shape is not None else "-",
-            _shorten(r.message or "", 120),
-        )
-    return table
+        shape = "x".join(map(str, r.shape)) if r.shape is not None else "-"
+        table.add_row(str(r.batch), r.output, Text(r.status, _STATUS_STYLE.get(r.status, "")), _num(r.max_abs), _num(r.rel_err), shape)
+        if r.message:
+            notes.append(Text(f"  batch {r.batch}, {r.output}: {_shorten(r.message, 300)}", _STATUS_STYLE.get(r.status, "")))
+    return Group(table, *notes)
 
 
-def _findings_table(result: Result) -> Table:
-    table = Table(title="findings", title_justify="left")
-    for col in ("severity", "rule", "where", "message"):
-        table.add_column(col, overflow="fold")
+def _findings_table(result: Result) -> Group:
     order = {s: i for i, s in enumerate(Severity.ORDER)}
     findings = sorted(result.findings, key=lambda f: order.get(f.severity, 9))
+    lines = [Text("findings", style="italic")]
     for f in findings[:MAX_FINDINGS]:
-        table.add_row(
-            Text(f.severity, _SEVERITY_STYLE.get(f.severity, "")),
-            f"{f.rule_id} {f.name}",
-            f.location(),
-            _shorten(f.message, 200),
-        )
+        line = Text("  ")
+        line.append(f"{f.severity:<7}", _SEVERITY_STYLE.get(f.severity, ""))
+        line.append(f" {f.rule_id} {f.name}: ", style="bold")
+        line.append(f"{f.location()}\n          {_shorten(f.message, 300)}")
+        lines.append(line)
     if len(findings) > MAX_FINDINGS:
-        table.add_row("", "", "", f"... and {len(findings) - MAX_FINDINGS} more (see --json / --report)")
-    return table
+        lines.append(Text(f"  ... and {len(findings) - MAX_FINDINGS} more (see --json / --report)"))
+    return Group(*lines)
 
 
 def _yes_no(value: bool | None) -> str:

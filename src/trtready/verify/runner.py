@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import torch
 
@@ -10,6 +12,8 @@ from ..result import VerifyRow
 from .compare import compare_output
 
 __all__ = ["default_batches", "verify_file"]
+
+_ORT_NODE_ERROR = re.compile(r"running (?P<op>\w+) node\. Name:'(?P<name>[^']*)' Status Message: (?P<status>.*)")
 
 
 def default_batches(export_batch: int) -> list[int]:
@@ -63,7 +67,7 @@ def _verify_batch(session, model, inputs, batch, input_names, output_names, batc
     try:
         outs = session.run(output_names, feed)
     except Exception as exc:  # noqa: BLE001
-        return [_error_row(batch, n, f"ONNX Runtime failed at batch {batch}: {_first_line(exc)}") for n in output_names]
+        return [_error_row(batch, "*", f"ONNX Runtime failed at batch {batch}: {_ort_message(exc)}")]
     row_dim = batch_dim if _rows_distinct(inputs, batch_dim) else None
     return [
         compare_output(n, batch, np.asarray(got), ref, atol=atol, rtol=rtol, batch_dim=row_dim)
@@ -86,6 +90,15 @@ def _error_row(batch: int, output: str, message: str) -> VerifyRow:
 
 
 def _first_line(exc: BaseException) -> str:
-    """ONNX Runtime puts the failing node's name mid-message: keep the whole text, on one line."""
     text = " ".join(str(exc).split())
-    return text[:400] if text else type(exc).__name__
+    return text[:300] if text else type(exc).__name__
+
+
+def _ort_message(exc: BaseException) -> str:
+    """``Add node '/Add': <status>`` from ONNX Runtime's long message (the node name is kept)."""
+    text = _first_line(exc)
+    m = _ORT_NODE_ERROR.search(text)
+    if not m:
+        return text
+    status = re.sub(r"^/\S+:\d+ [^)]*\) ", "", m["status"])  # drop the C++ source location
+    return f"{m['op']} node Name:'{m['name']}': {status[:200]}"

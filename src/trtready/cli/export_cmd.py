@@ -1,0 +1,138 @@
+"""``trtready export SPEC -o OUT``: export, simplify, check, verify, report."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+from ..errors import InputSpecError, UserError
+
+_HELP = "export a PyTorch model to a verified, TensorRT-ready ONNX file"
+_SPEC_HELP = (
+    "the model: path/file.py:factory, pkg.module:factory (the factory returns a module or a "
+    "(module, example_args) pair), torchvision:NAME (random weights), model.pt (TorchScript) "
+    "or program.pt2 (ExportedProgram)"
+)
+
+
+def add_parser(sub, epilog: str) -> None:
+    parser = sub.add_parser(
+        "export", help=_HELP, description=_HELP, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("spec", metavar="SPEC", help=_SPEC_HELP)
+    parser.add_argument("-o", "--output", default=None, help="output .onnx path (default: <model>.onnx)")
+    add_export_options(parser)
+    parser.set_defaults(func=run)
+
+
+def add_export_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by ``export`` and ``demo``."""
+    parser.add_argument("--input", action="append", default=[], metavar="NAME:2x3x224x224[:dtype]",
+                        help="an example input (repeat for several); needed when the spec gives none")  # fmt: skip
+    parser.add_argument("--exporter", choices=("auto", "torchscript", "dynamo"), default="auto",
+                        help="which torch.onnx exporter to use (default: try both as needed, keep the best)")  # fmt: skip
+    parser.add_argument("--opset", type=int, default=None, help="ONNX opset (default 18)")
+    parser.add_argument("--no-dynamic-batch", action="store_true", help="keep every dimension static")
+    parser.add_argument("--batch-dim", type=int, default=0, help="which axis is the batch (default 0)")
+    parser.add_argument("--verify-batches", type=_sizes, default=None, metavar="1,2,3",
+                        help="batch sizes to verify at (default: the export batch, 1 and an odd size above)")  # fmt: skip
+    parser.add_argument("--static-batches", type=_sizes, default=None, metavar="1,4,8",
+                        help="write one static-batch file per size instead of one dynamic file")  # fmt: skip
+    parser.add_argument("--no-verify", action="store_true", help="skip the ONNX Runtime comparison")
+    parser.add_argument("--atol", type=float, default=None, help="absolute tolerance (default 1e-4)")
+    parser.add_argument("--rtol", type=float, default=None, help="relative L2 tolerance (default 1e-3)")
+    parser.add_argument("--trt", default=None, help="TensorRT release to check against (default: newest)")
+    parser.add_argument("--allow-pickle", action="store_true",
+                        help="load .pt files with full pickle (only for files you trust)")  # fmt: skip
+    parser.add_argument("--json", default=None, metavar="PATH", help="write the result as JSON")
+    parser.add_argument("--report", default=None, metavar="PATH.md", help="write a markdown report")
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected sizes like 1,4,8, got '{text}'") from None
+    if not sizes or any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(f"batch sizes must be >= 1, got '{text}'")
+    return sizes
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..loading import load_spec
+
+    loaded = load_spec(args.spec, allow_pickle=args.allow_pickle)
+    output = args.output or f"{_stem(loaded.name)}.onnx"
+    return export_and_report(loaded, output, args)
+
+
+def export_and_report(loaded, output: str, args: argparse.Namespace) -> int:
+    """Run the export with a progress display, print the summary, write --json/--report."""
+    from .. import api
+    from ..report.console import console, progress_status
+    from ..report.markdown_export import export_markdown
+    from ..report.text import print_summary
+
+    example_args, kwargs, names = _example(loaded, args.input)
+    _check_side_outputs(args)
+    loaded.module._trtready_name = loaded.name
+    options = dict(
+        kwargs=kwargs, input_names=names, dynamic_batch=not args.no_dynamic_batch, batch_dim=args.batch_dim,
+        exporter=args.exporter, opset=args.opset, verify=not args.no_verify, verify_batches=args.verify_batches,
+        static_batches=args.static_batches, trt=args.trt,
+    )  # fmt: skip
+    options.update({k: getattr(args, k) for k in ("atol", "rtol") if getattr(args, k) is not None})
+    with progress_status() as say:
+        result = api.export(loaded.module, example_args, output, progress=say, **options)
+    print_summary(console(), result)
+    if args.json:
+        write_text_atomic(args.json, result.to_json())
+    if args.report:
+        write_text_atomic(args.report, export_markdown(result))
+    return result.exit_code()
+
+
+def _example(loaded, input_specs: list[str]):
+    from ..inputs import parse_input_spec
+
+    if input_specs:
+        import torch
+
+        specs = [parse_input_spec(s) for s in input_specs]
+        gen = torch.Generator().manual_seed(0)
+        return tuple(s.make(gen) for s in specs), {}, [s.name for s in specs]
+    if loaded.args is None and not loaded.kwargs:
+        raise InputSpecError(
+            f"'{loaded.name}' comes without example inputs", hint="give them with --input NAME:2x3x224x224"
+        )
+    return loaded.args or (), loaded.kwargs, None
+
+
+def _check_side_outputs(args) -> None:
+    for path in (args.json, args.report):
+        if path and not _dir_writable(Path(path)):
+            raise UserError(f"cannot write {path}", hint="check that its directory exists and is writable")
+
+
+def _dir_writable(path: Path) -> bool:
+    directory = path.parent if str(path.parent) else Path(".")
+    return directory.is_dir() and os.access(directory, os.W_OK) and not path.is_dir()
+
+
+def write_text_atomic(path: str, text: str) -> None:
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent if str(target.parent) else ".")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _stem(name: str) -> str:
+    base = name.split(":")[-1]
+    return Path(base).stem or "model"
