@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from .errors import InputSpecError, UserError
-from .export import ExportJob, run_attempt
+from .exporters import ExportJob, run_attempt
 from .inputs import FlatModel, batch_size_of, batched, resize_batch
 from .ir import count_nodes, save_model_atomic, value_shape
 from .result import Artifact, Attempt, Result

@@ -28,7 +28,7 @@ def _conv_bn_relu(cin: int, cout: int) -> nn.Sequential:
 class TinyDetector(nn.Module):
     """Backbone, attention-pooled image embedding, box and class heads, score threshold."""
 
-    def __init__(self, num_classes: int = 3, score_threshold: float = 0.2):
+    def __init__(self, num_classes: int = 3, score_threshold: float = 0.18):
         super().__init__()
         self.score_threshold = score_threshold
         self.backbone = nn.Sequential(_conv_bn_relu(3, 16), _conv_bn_relu(16, 32), _conv_bn_relu(32, 64))

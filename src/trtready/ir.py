@@ -31,7 +31,7 @@ __all__ = [
 
 TWO_GB = 2**31
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>\S+)\n(?P<code>[^\n]*)')
-_INTERNAL = ("/torch/", "/site-packages/torch", "<eval_with_key>", "/trtready/inputs.py", "/trtready/export/")
+_INTERNAL = ("/torch/", "/site-packages/torch", "<eval_with_key>", "/trtready/inputs.py", "/trtready/exporters/")
 
 
 def iter_nodes(graph: ir.Graph | ir.Function, path: str = "main") -> Iterator[tuple[str, ir.Node]]:

@@ -21,7 +21,7 @@ from pathlib import Path
 import onnx
 import onnx_ir as ir
 
-from .errors import ModelFileError
+from .errors import ModelFileError, one_line
 from .ir import TWO_GB, iter_nodes
 from .rules.model.external_data_path import location_problem
 
@@ -57,7 +57,7 @@ def _parse(path: Path) -> onnx.ModelProto:
     try:
         proto = onnx.load(path, load_external_data=False)
     except Exception as exc:  # protobuf decode errors have no common base class
-        raise ModelFileError(f"cannot read {path} as ONNX: {_first_line(exc)}", hint="is it a complete .onnx file?") from None
+        raise ModelFileError(f"cannot read {path} as ONNX: {one_line(exc)}", hint="is it a complete .onnx file?") from None
     if not proto.HasField("graph") or not proto.ir_version:
         raise ModelFileError(f"{path} is not an ONNX model (no graph or IR version)", hint="is it a complete .onnx file?")
     return proto
@@ -68,7 +68,7 @@ def _to_ir(proto: onnx.ModelProto, path: Path) -> ir.Model:
         model = ir.serde.deserialize_model(proto)
     except Exception as exc:
         _run_checker(proto, path, use_path=True, skip=False)  # it usually names the problem better
-        raise ModelFileError(f"cannot read {path} as ONNX: {_first_line(exc)}") from None
+        raise ModelFileError(f"cannot read {path} as ONNX: {one_line(exc)}") from None
     ir.external_data.set_base_dir(model.graph, str(path.parent))
     return model
 
@@ -109,9 +109,4 @@ def _run_checker(proto: onnx.ModelProto, path: Path, *, use_path: bool, skip: bo
     try:
         onnx.checker.check_model(str(path) if use_path else proto, full_check=False)
     except Exception as exc:  # ValidationError, or ValueError/RuntimeError from the C++ side
-        raise ModelFileError(f"{path} fails the ONNX checker: {_first_line(exc)}", hint="onnx.checker.check_model(path) gives details") from None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+        raise ModelFileError(f"{path} fails the ONNX checker: {one_line(exc)}", hint="onnx.checker.check_model(path) gives details") from None

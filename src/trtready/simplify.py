@@ -52,16 +52,48 @@ def simplify(model: ir.Model) -> tuple[ir.Model, list[PassRecord]]:
     """Simplify a copy of ``model``; return it (or the original on rollback) and the pass records."""
     work = copy_model(model)
     signature = _io_dims(work)
+    declared = _forget_exporter_dim_names(work)
     records = []
     for name, step in STEPS:
         record = _run_step(name, step, work)
         records.append(record)
-        if record.message is None and _lost_dynamic_dim(signature, _io_dims(work)):
+        if record.message is None and _lost_dynamic_dim(signature, _io_dims(work, strict=False)):
             record.message = "made a dynamic input/output dimension static"
         if record.message is not None:
             record.rolled_back = True
             return model, records
+    _restore_unknown_dims(work, declared)
     return work, records
+
+
+def _forget_exporter_dim_names(model: ir.Model) -> dict:
+    """Clear output shapes that carry exporter-made dim names (``Resizeout_dim_1``).
+
+    The TorchScript exporter names every dim it could not infer; shape inference
+    often can, once the names are out of the way. Returns the old shapes.
+    """
+    declared = {}
+    for value in model.graph.outputs:
+        if value.shape is not None and any(_is_named_dim(d) for d in value.shape):
+            declared[value.name] = value.shape
+            value.shape = None
+    return declared
+
+
+def _restore_unknown_dims(model: ir.Model, declared: dict) -> None:
+    for value in model.graph.outputs:
+        old = declared.get(value.name)
+        if old is None:
+            continue
+        new = value.shape
+        if new is None or len(new) != len(old):
+            value.shape = old
+            continue
+        value.shape = ir.Shape([n if isinstance(n, int) else o for n, o in zip(new, old)])
+
+
+def _is_named_dim(dim) -> bool:
+    return not isinstance(dim, int) and dim.value not in (None, "batch")
 
 
 def _run_step(name: str, step, model: ir.Model) -> PassRecord:
@@ -82,12 +114,21 @@ def _run_step(name: str, step, model: ir.Model) -> PassRecord:
     )
 
 
-def _io_dims(model: ir.Model) -> list:
-    """Which graph input/output dims are dynamic (by position)."""
-    values = [*model.graph.inputs, *model.graph.outputs]
-    return [
-        None if v.shape is None else tuple(not isinstance(d, int) for d in v.shape) for v in values
-    ]
+def _io_dims(model: ir.Model, strict: bool = True) -> list:
+    """Which input dims, and which output dims named like an input dim, are dynamic (by position).
+
+    Other symbolic output dims are the exporter's "could not infer" names, which
+    shape inference may legitimately resolve to constants. ``strict=False``
+    counts every symbolic dim as dynamic (for the state after a step, where
+    inference may have renamed a dim).
+    """
+    inputs = model.graph.inputs
+    symbols = {d.value for v in inputs if v.shape is not None for d in v.shape if not isinstance(d, int)}
+    flags = [None if v.shape is None else tuple(not isinstance(d, int) for d in v.shape) for v in inputs]
+    for v in model.graph.outputs:
+        flags.append(None if v.shape is None else tuple(
+            not isinstance(d, int) and (not strict or d.value is None or d.value in symbols) for d in v.shape))  # fmt: skip
+    return flags
 
 
 def _lost_dynamic_dim(before: list, after: list) -> bool:

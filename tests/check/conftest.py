@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
@@ -13,8 +10,6 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import check_models  # noqa: E402  (tests/check is on sys.path: no __init__.py)
-
-SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
 def export_torchscript(module, example, path: Path, dynamic: dict[int, str] | None = None) -> Path:
@@ -99,22 +94,3 @@ def fasterrcnn_onnx(onnx_dir) -> Path:
             dynamic_axes={"images": {0: "batch"}},
         )
     return path
-
-
-@pytest.fixture(scope="session")
-def cli():
-    """``cli(*args)``: run ``python -m trtready.cli.main ARGS`` in a subprocess, as a user would."""
-    return _run_cli
-
-
-def _run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    env.pop("TRTREADY_DEBUG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "trtready.cli.main", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=300,
-    )

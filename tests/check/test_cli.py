@@ -1,4 +1,4 @@
-"""``trtready check / rules / explain`` as a user runs them: exit codes, streams, one-line errors."""
+"""``trtready check / rules / explain`` as a user runs them (``run_cli``: tests/conftest.py): exit codes, streams, one-line errors."""
 
 from __future__ import annotations
 
@@ -8,17 +8,17 @@ import bad_files
 import pytest
 
 
-def test_check_exit_codes(cli, mask_onnx, clean_onnx):
-    refused = cli("check", mask_onnx)
+def test_check_exit_codes(run_cli, mask_onnx, clean_onnx):
+    refused = run_cli("check", mask_onnx)
     assert refused.returncode == 1, refused.stderr
     assert "will refuse this model" in refused.stdout and refused.stderr == ""
-    assert cli("check", clean_onnx).returncode == 0
-    assert cli("check", mask_onnx, "--ignore", "TRT403").returncode == 0
+    assert run_cli("check", clean_onnx).returncode == 0
+    assert run_cli("check", mask_onnx, "--ignore", "TRT403").returncode == 0
 
 
 @pytest.mark.parametrize("fmt", ["json", "sarif", "markdown", "text"])
-def test_check_formats_to_stdout(cli, mask_onnx, fmt):
-    done = cli("check", mask_onnx, "--format", fmt, "--trt", "10.1")
+def test_check_formats_to_stdout(run_cli, mask_onnx, fmt):
+    done = run_cli("check", mask_onnx, "--format", fmt, "--trt", "10.1")
     assert done.returncode == 1, done.stderr
     if fmt == "json":
         assert json.loads(done.stdout)["options"]["trt"] == "10.1"
@@ -28,28 +28,28 @@ def test_check_formats_to_stdout(cli, mask_onnx, fmt):
         assert "TensorRT 10.1 will refuse this model" in done.stdout
 
 
-def test_check_writes_report_file(cli, mask_onnx, tmp_path):
+def test_check_writes_report_file(run_cli, mask_onnx, tmp_path):
     out = tmp_path / "report.sarif"
-    done = cli("check", mask_onnx, "--format", "sarif", "-o", out)
+    done = run_cli("check", mask_onnx, "--format", "sarif", "-o", out)
     assert done.returncode == 1
     assert json.loads(out.read_text())["runs"][0]["results"]
     assert str(out) in done.stdout
     assert [p.name for p in tmp_path.iterdir()] == ["report.sarif"]  # no temporary file left
 
 
-def test_plugin_option(cli, unique_onnx):
-    assert cli("check", unique_onnx).returncode == 1
-    assert cli("check", unique_onnx, "--plugin", "Unique").returncode == 0
+def test_plugin_option(run_cli, unique_onnx):
+    assert run_cli("check", unique_onnx).returncode == 1
+    assert run_cli("check", unique_onnx, "--plugin", "Unique").returncode == 0
 
 
-def test_rules_lists_every_rule(cli):
-    done = cli("rules", "--trt", "9.3")
+def test_rules_lists_every_rule(run_cli):
+    done = run_cli("rules", "--trt", "9.3")
     assert done.returncode == 0
     assert "TRT001" in done.stdout and "TRT601" in done.stdout and "9.3" in done.stdout
 
 
-def test_explain_shows_why_fix_and_examples(cli):
-    done = cli("explain", "shape.nonzero")
+def test_explain_shows_why_fix_and_examples(run_cli):
+    done = run_cli("explain", "shape.nonzero")
     assert done.returncode == 0
     assert "TRT204" in done.stdout and "Why" in done.stdout and "Fix" in done.stdout and "NonZero(" in done.stdout
 
@@ -72,8 +72,8 @@ BAD = ["text-file", "truncated", "missing-external-data", "checker", "unknown-tr
 
 
 @pytest.mark.parametrize("case", BAD)
-def test_bad_input_is_one_line_on_stderr_and_exit_2(cli, tmp_path, mask_onnx, case):
-    done = cli(*bad_inputs(tmp_path, mask_onnx)[case])
+def test_bad_input_is_one_line_on_stderr_and_exit_2(run_cli, tmp_path, mask_onnx, case):
+    done = run_cli(*bad_inputs(tmp_path, mask_onnx)[case])
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
@@ -81,7 +81,7 @@ def test_bad_input_is_one_line_on_stderr_and_exit_2(cli, tmp_path, mask_onnx, ca
     assert done.stdout == ""
 
 
-def test_unknown_explain_id_suggests_close_matches(cli):
-    done = cli("explain", "TRT20")
+def test_unknown_explain_id_suggests_close_matches(run_cli):
+    done = run_cli("explain", "TRT20")
     assert done.returncode == 2
     assert "did you mean" in done.stderr and "TRT20" in done.stderr

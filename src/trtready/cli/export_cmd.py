@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 from pathlib import Path
 
 from ..errors import InputSpecError, UserError
@@ -74,6 +73,7 @@ def export_and_report(loaded, output: str, args: argparse.Namespace) -> int:
     from ..report.console import console, progress_status
     from ..report.markdown_export import export_markdown
     from ..report.text import print_summary
+    from .output import write_text_atomic
 
     example_args, kwargs, names = _example(loaded, args.input)
     _check_side_outputs(args)
@@ -119,18 +119,6 @@ def _check_side_outputs(args) -> None:
 def _dir_writable(path: Path) -> bool:
     directory = path.parent if str(path.parent) else Path(".")
     return directory.is_dir() and os.access(directory, os.W_OK) and not path.is_dir()
-
-
-def write_text_atomic(path: str, text: str) -> None:
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent if str(target.parent) else ".")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _stem(name: str) -> str:

@@ -1,4 +1,4 @@
-"""The terminal report of ``trtready check``: one table per severity, then the verdict.
+"""The terminal report of ``trtready check``: a findings table in severity sections, then the verdict.
 
 Colour only when the console is a terminal; ``findings_text`` renders the same
 report as plain text (for ``-o FILE`` and for tests).
@@ -17,7 +17,7 @@ from ..checking import verdict
 from ..result import Result, Severity
 from .groups import FindingGroup, group_findings
 
-__all__ = ["findings_renderable", "findings_text", "print_findings"]
+__all__ = ["findings_renderable", "findings_table", "findings_text", "print_findings"]
 
 STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 PLAIN_WIDTH = 120
@@ -41,7 +41,7 @@ def findings_renderable(result: Result) -> RenderableType:
     parts: list[RenderableType] = [Text(f"Checked {result.model} against TensorRT {result.options.get('trt', '?')}")]
     groups = group_findings(result.findings)
     if groups:
-        parts.append(_findings_table(groups))
+        parts.append(findings_table(groups))
     parts.append(_verdict_line(result))
     if groups:
         first = next(iter(groups.values()))[0].first.rule_id
@@ -49,7 +49,7 @@ def findings_renderable(result: Result) -> RenderableType:
     return Group(*parts)
 
 
-def _findings_table(groups: dict[str, list[FindingGroup]]) -> Table:
+def findings_table(groups: dict[str, list[FindingGroup]]) -> Table:
     """One section per severity, one row per rule and source line."""
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("Severity", no_wrap=True)

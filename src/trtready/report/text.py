@@ -13,12 +13,12 @@ from rich.table import Table
 from rich.text import Text
 
 from ..result import Result, Severity
+from .findings_table import findings_table
+from .groups import group_findings
 
 __all__ = ["export_summary", "print_summary", "render_plain", "verdict"]
 
 _STATUS_STYLE = {"pass": "green", "fail": "red", "error": "red", "degenerate": "yellow"}
-_SEVERITY_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
-MAX_FINDINGS = 30
 MAX_WARNINGS = 5
 
 
@@ -101,18 +101,7 @@ def _verification_table(result: Result) -> Group:
 
 
 def _findings_table(result: Result) -> Group:
-    order = {s: i for i, s in enumerate(Severity.ORDER)}
-    findings = sorted(result.findings, key=lambda f: order.get(f.severity, 9))
-    lines = [Text("findings", style="italic")]
-    for f in findings[:MAX_FINDINGS]:
-        line = Text("  ")
-        line.append(f"{f.severity:<7}", _SEVERITY_STYLE.get(f.severity, ""))
-        line.append(f" {f.rule_id} {f.name}: ", style="bold")
-        line.append(f"{f.location()}\n          {_shorten(f.message, 300)}")
-        lines.append(line)
-    if len(findings) > MAX_FINDINGS:
-        lines.append(Text(f"  ... and {len(findings) - MAX_FINDINGS} more (see --json / --report)"))
-    return Group(*lines)
+    return Group(Text("findings", style="italic"), findings_table(group_findings(result.findings)))
 
 
 def _yes_no(value: bool | None) -> str:

@@ -1,0 +1,97 @@
+"""trtready.export on real models: the result, the file, verification at several batches."""
+
+import json
+
+import onnx_ir as ir
+import pytest
+import torch
+import torchvision
+
+import trtready
+from trtready.ir import source_of
+
+from . import models
+
+
+def _batches(result, status="pass"):
+    return sorted({r.batch for r in result.verification if r.status == status})
+
+
+def test_classifier_exports_verified_at_three_batches(tmp_path):
+    model = torchvision.models.resnet18(weights=None)
+    out = tmp_path / "r18.onnx"
+    result = trtready.export(model, (torch.rand(1, 3, 64, 64),), out)
+    assert result, result.summary()
+    assert result.options["export_batch"] == 2  # never traced at batch 1
+    assert _batches(result) == [1, 2, 3]
+    graph = ir.load(out).graph
+    assert graph.inputs[0].shape[0] == ir.SymbolicDim("batch")
+    assert graph.outputs[0].shape[0] == ir.SymbolicDim("batch")
+    assert result.nodes_final <= result.nodes_exported
+    assert "--minShapes=x:1x3x64x64" in result.trtexec and "--maxShapes=x:8x3x64x64" in result.trtexec
+    data = json.loads(result.to_json())
+    assert data["schema"] == "trtready.result/1" and data["ok"] and data["exit_code"] == 0
+
+
+def test_segmentation_dict_output_is_named_by_key(tmp_path):
+    model = torchvision.models.segmentation.lraspp_mobilenet_v3_large(weights=None, weights_backbone=None)
+    result = trtready.export(model, torch.rand(2, 3, 96, 96), tmp_path / "seg.onnx")
+    assert result, result.summary()
+    assert [o["name"] for o in result.outputs] == ["out"]
+    assert result.outputs[0]["shape"] == ["batch", 21, 96, 96]
+
+
+def test_pinned_batch_is_diagnosed_at_its_node_and_line(tmp_path):
+    model, args = models.build_pinned()
+    result = trtready.export(model, args, tmp_path / "pinned.onnx", exporter="torchscript")
+    assert not result.verified
+    assert _batches(result) == [2]  # right at the export batch only
+    pinned = [f for f in result.findings if f.rule_id == "VER001"]
+    assert pinned, result.summary()
+    reshape = next(f for f in pinned if f.op_type == "Reshape")
+    assert reshape.source.file.endswith("models.py")
+    line = next(i for i, text in enumerate(open(reshape.source.file), 1) if "PINNED-LINE" in text)
+    assert reshape.source.line == line
+    assert result.exit_code() & trtready.ExitCode.VERIFY_FAILED
+
+
+def test_dict_inputs_and_outputs_are_flattened_with_stable_names(tmp_path):
+    model = models.DictModel()
+    batch = {"image": torch.rand(2, 3, 8, 8), "scale": torch.rand(2, 1)}
+    out = tmp_path / "dict.onnx"
+    result = trtready.export(model, (batch,), out, kwargs={"offset": torch.rand(2, 4)})
+    assert result, result.summary()
+    assert [i["name"] for i in result.inputs] == ["batch.image", "batch.scale", "offset"]
+    assert [o["name"] for o in result.outputs] == ["logits", "parts.0", "parts.1"]
+    assert all(i["shape"][0] == "batch" for i in result.inputs)
+
+
+def test_static_batches_write_one_verified_file_each(tmp_path):
+    model = torchvision.models.mobilenet_v3_small(weights=None)
+    result = trtready.export(model, torch.rand(1, 3, 64, 64), tmp_path / "m.onnx", static_batches=[1, 4])
+    assert result, result.summary()
+    files = {a.batch: a.path for a in result.artifacts if a.kind == "onnx"}
+    assert set(files) == {1, 4}
+    for batch, path in files.items():
+        assert path.endswith(f"m_b{batch}.onnx")
+        assert ir.load(path).graph.inputs[0].shape[0] == batch
+    assert _batches(result) == [1, 4]
+
+
+def test_dynamo_findings_point_at_python_lines(tmp_path):
+    model, args = models.build_pinned()
+    result = trtready.export(model, args, tmp_path / "p.onnx", exporter="dynamo")
+    assert result.attempts[0].ok
+    located = [source_of(n) for n in result.attempts[0].model.graph if source_of(n) and source_of(n).line]
+    assert any(s.file.endswith("models.py") for s in located)
+
+
+def test_bad_exporter_name_is_a_user_error(tmp_path):
+    with pytest.raises(trtready.UserError, match="unknown exporter"):
+        trtready.export(models.PinnedHead(), torch.rand(2, 3, 16, 16), tmp_path / "x.onnx", exporter="onnx")
+
+
+def test_model_rejecting_the_inputs_is_a_user_error(tmp_path):
+    with pytest.raises(trtready.UserError, match="the model raised"):
+        trtready.export(models.NeedsThreeChannels(), torch.rand(2, 5, 8, 8), tmp_path / "x.onnx")
+    assert not (tmp_path / "x.onnx").exists()
