@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from importlib import import_module
 
 from ..errors import ExitCode, UserError
@@ -52,6 +53,10 @@ def _command_module(name: str):
 
 
 def main(argv: list[str] | None = None) -> int:
+    if not os.environ.get("TRTREADY_DEBUG"):
+        # Library warnings (deprecations, tracer notes) would bury the report; exporter
+        # warnings are captured per attempt and shown in the summary instead.
+        warnings.simplefilter("ignore")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -1,0 +1,86 @@
+"""``trtready export`` and ``trtready demo`` end to end, and every bad-input case."""
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+MODELS = Path(__file__).resolve().parents[1] / "export" / "models.py"
+
+
+def test_export_torchvision_resnet18_writes_verified_file_and_json(run_cli, tmp_path):
+    proc = run_cli("export", "torchvision:resnet18", "-o", "r18.onnx", "--json", "r.json", "--report", "r.md")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["ok"] and data["written"] and data["verified"]
+    batches = {row["batch"] for row in data["verification"] if row["status"] == "pass"}
+    assert batches == {1, 2, 3}
+    assert (tmp_path / "r18.onnx").is_file()
+    assert "trtexec --onnx=r18.onnx" in proc.stdout
+    assert "verification" in (tmp_path / "r.md").read_text().lower()
+
+
+def test_export_file_factory_with_input_option(run_cli, tmp_path):
+    proc = run_cli("export", f"{MODELS}:build_conv", "-o", "conv.onnx", "--input", "x:2x3x8x8")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (tmp_path / "conv.onnx").is_file()
+
+
+def test_pinned_model_exit_code_says_verification_failed(run_cli, tmp_path):
+    proc = run_cli("export", f"{MODELS}:build_pinned", "-o", "p.onnx", "--exporter", "torchscript")
+    assert proc.returncode & 4, proc.stdout
+    assert "VER001" in proc.stdout and "models.py:" in proc.stdout
+
+
+def test_static_batches_option(run_cli, tmp_path):
+    proc = run_cli("export", f"{MODELS}:build_conv", "-o", "c.onnx", "--input", "x:1x3x8x8", "--static-batches", "1,3")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (tmp_path / "c_b1.onnx").is_file() and (tmp_path / "c_b3.onnx").is_file()
+
+
+def test_demo_runs_offline_and_shows_findings(run_cli, tmp_path):
+    proc = run_cli("demo", "-o", "demo.onnx", "--json", "demo.json")
+    data = json.loads((tmp_path / "demo.json").read_text())
+    assert (tmp_path / "demo.onnx").is_file()
+    assert {"TRT301", "TRT205", "VER001"} <= {f["rule_id"] for f in data["findings"]}
+    assert proc.returncode == data["exit_code"]
+
+
+def _corrupt_pt(tmp_path):
+    (tmp_path / "bad.pt").write_bytes(b"\x80\x04this is not a model")
+    return "bad.pt"
+
+
+def _state_dict_pt(tmp_path):
+    torch.save({"w": torch.rand(2)}, tmp_path / "sd.pt")
+    return "sd.pt"
+
+
+BAD = {
+    "unknown spec": (lambda t: ["export", "nonsense"], "cannot understand model spec"),
+    "unknown torchvision model": (lambda t: ["export", "torchvision:resnet9000"], "unknown torchvision model"),
+    "missing file": (lambda t: ["export", "nowhere.py:build"], "no such file"),
+    "missing factory": (lambda t: ["export", f"{MODELS}:build_nothing"], "not found"),
+    "factory raises": (lambda t: ["export", f"{MODELS}:build_raising"], "cannot build this model"),
+    "no example inputs": (lambda t: ["export", f"{MODELS}:build_conv"], "without example inputs"),
+    "bad --input": (lambda t: ["export", f"{MODELS}:build_conv", "--input", "x:2by3"], "bad --input"),
+    "shapes rejected": (lambda t: ["export", f"{MODELS}:build_conv", "--input", "x:2x5x8x8"], "the model raised"),
+    "non-tensor output": (lambda t: ["export", f"{MODELS}:build_strings"], "returns a str"),
+    "unwritable output": (lambda t: ["export", f"{MODELS}:build_pinned", "-o", "/proc/x/y.onnx"], "does not exist"),
+    "corrupt .pt": (lambda t: ["export", _corrupt_pt(t)], "cannot load"),
+    "state dict .pt": (lambda t: ["export", _state_dict_pt(t)], "not a model"),
+    "unknown trt release": (lambda t: ["export", f"{MODELS}:build_pinned", "--trt", "7.0"], "unknown TensorRT release"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_input_gives_one_line_and_exit_2(run_cli, tmp_path, case):
+    make_args, expected = BAD[case]
+    before = set(tmp_path.iterdir())
+    proc = run_cli(*make_args(tmp_path))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip() and not ln.startswith("[")]
+    assert len(lines) == 1, proc.stderr
+    assert expected in lines[0] and "Traceback" not in proc.stderr
+    assert not [p for p in set(tmp_path.iterdir()) - before if p.suffix == ".onnx"]
