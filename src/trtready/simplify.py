@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import onnx
 import onnx_ir as ir
 import onnx_ir.passes.common as common
 import onnxscript.optimizer
@@ -44,6 +45,24 @@ STEPS: list[tuple[str, Callable[[ir.Model], bool]]] = [
 ]
 
 
+# Steps whose output is checked with onnx.checker (and skipped when invalid):
+# onnxscript's optimizer can lose outer-scope values used inside If branches.
+_CHECKED_STEPS = {"onnxscript-optimize"}
+_CHECKABLE_BYTES = 2**30
+
+
+def invalid_reason(model: ir.Model) -> str | None:
+    """Why onnx.checker refuses the model, or None (also None when too big to check in memory)."""
+    size = sum(v.const_value.nbytes for v in model.graph.initializers.values() if v.const_value is not None)
+    if size > _CHECKABLE_BYTES:
+        return None
+    try:
+        onnx.checker.check_model(ir.to_proto(model), full_check=False)
+    except Exception as exc:  # noqa: BLE001 - ValidationError and C++ errors alike
+        return one_line(exc)
+    return None
+
+
 def copy_model(model: ir.Model) -> ir.Model:
     return ir.from_proto(ir.to_proto(model))
 
@@ -55,8 +74,13 @@ def simplify(model: ir.Model) -> tuple[ir.Model, list[PassRecord]]:
     declared = _forget_exporter_dim_names(work)
     records = []
     for name, step in STEPS:
+        snapshot = copy_model(work) if name in _CHECKED_STEPS else None
         record = _run_step(name, step, work)
         records.append(record)
+        if snapshot is not None and record.message is None and (problem := invalid_reason(work)):
+            record.message, record.rolled_back = f"made the model invalid, step skipped: {problem}", True
+            work = snapshot
+            continue
         if record.message is None and _lost_dynamic_dim(signature, _io_dims(work, strict=False)):
             record.message = "made a dynamic input/output dimension static"
         if record.message is not None:

@@ -60,3 +60,22 @@ def build_strings():
 
 def build_conv():
     return NeedsThreeChannels()
+
+
+class WrappedDetector(nn.Module):
+    """torchvision Faster R-CNN wrapped to take a batch tensor and return tensors."""
+
+    def __init__(self):
+        super().__init__()
+        import torchvision
+
+        torch.manual_seed(0)
+        self.detector = torchvision.models.detection.fasterrcnn_mobilenet_v3_large_320_fpn(
+            weights=None, weights_backbone=None, box_score_thresh=0.0, box_detections_per_img=20
+        )
+        for p in [*self.detector.roi_heads.box_predictor.parameters(), *self.detector.rpn.head.parameters()]:
+            nn.init.normal_(p, std=0.5)  # spread the scores: random heads give ties
+
+    def forward(self, images):
+        detections = self.detector(list(images))[0]
+        return detections["boxes"], detections["scores"], detections["labels"]

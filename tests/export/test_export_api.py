@@ -95,3 +95,18 @@ def test_model_rejecting_the_inputs_is_a_user_error(tmp_path):
     with pytest.raises(trtready.UserError, match="the model raised"):
         trtready.export(models.NeedsThreeChannels(), torch.rand(2, 5, 8, 8), tmp_path / "x.onnx")
     assert not (tmp_path / "x.onnx").exists()
+
+
+def test_wrapped_detector_records_both_exporters_and_findings(tmp_path):
+    model = models.WrappedDetector()
+    result = trtready.export(model, torch.rand(1, 3, 320, 320), tmp_path / "det.onnx", dynamic_batch=False)
+    by_name = {a.exporter: a for a in result.attempts}
+    assert by_name["torchscript"].ok
+    assert "GuardOnDataDependentSymNode" in (by_name["dynamo"].error or "")  # batched_nms guard
+    assert result.written and result.chosen == "torchscript"
+    assert {"TRT204", "TRT403"} & {f.rule_id for f in result.findings}  # NonZero from the post-processing
+    assert {r.output for r in result.verification} == {"output_0", "output_1", "output_2"}
+    # The plain TorchScript export of this detector returns boxes that differ from PyTorch's even on
+    # the tracing input; trtready must report it rather than call the file verified.
+    assert not result.verified
+    assert any(r.output == "output_0" and r.status == "fail" for r in result.verification)

@@ -8,6 +8,7 @@ sets ``func`` to a ``run(args) -> int``). This is the one place that turns a
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import warnings
@@ -57,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         # Library warnings (deprecations, tracer notes) would bury the report; exporter
         # warnings are captured per attempt and shown in the summary instead.
         warnings.simplefilter("ignore")
+        for noisy in ("onnx_ir", "onnxscript", "torch.onnx"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
