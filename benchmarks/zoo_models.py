@@ -31,7 +31,8 @@ class Entry:
 def _seeded(fn):
     def build():
         torch.manual_seed(0)
-        model, args, kwargs = fn()
+        with torch.no_grad():
+            model, args, kwargs = fn()
         return model.eval(), args, kwargs
 
     return build
@@ -42,8 +43,14 @@ def _images(size: int = IMAGE, batch: int = BATCH, channels: int = 3) -> torch.T
 
 
 def _randomize_bn(model: nn.Module) -> nn.Module:
-    """Non-trivial batch-norm statistics, so random-weight outputs are not constant."""
+    """Non-trivial batch-norm statistics and no all-zero layers, so random-weight outputs are not constant.
+
+    (torchvision's ViT zero-initializes its classifier head, which makes every output 0.)
+    """
     gen = torch.Generator().manual_seed(2)
+    for m in model.modules():
+        if isinstance(m, (nn.Linear, nn.Conv2d)) and m.weight.numel() and not m.weight.any():
+            m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * 0.02)
     for m in model.modules():
         if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_mean is not None:
             m.running_mean.copy_(torch.rand(m.running_mean.shape, generator=gen) * 0.4 - 0.2)

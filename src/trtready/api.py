@@ -21,7 +21,7 @@ from .errors import InputSpecError, UserError
 from .exporters import ExportJob, run_attempt
 from .inputs import FlatModel, batch_size_of, batched, resize_batch
 from .ir import count_nodes, save_model_atomic, value_shape
-from .result import Artifact, Attempt, Result
+from .result import Artifact, Attempt, PassRecord, Result
 from .rules import check_model
 from .select import choose_attempt, is_clean
 from .simplify import simplify
@@ -138,8 +138,10 @@ def _attempt(name: str, plan: _Plan, options: dict, tmp: Path, say: Progress) ->
         raw_rows = _verify(raw, tmp / f"{name}.raw-check.onnx", plan, options)
         if _rows_pass(raw_rows):  # simplification changed the numbers: keep the raw export
             attempt.model, rows = raw, raw_rows
-            attempt.passes[-1].message = "simplified model failed verification; kept the raw export"
-            attempt.passes[-1].rolled_back = True
+            attempt.passes.append(PassRecord(
+                name="simplify", modified=False, rolled_back=True,
+                message="the simplified model failed verification and the raw export passed: kept the raw export",
+            ))  # fmt: skip
             attempt.findings = check_model(raw, trt=options["trt"])
     attempt.verification = rows
     attempt.verified = _rows_pass(rows)
