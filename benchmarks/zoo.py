@@ -527,7 +527,10 @@ def main(argv=None) -> int:
         return 2
     start = time.perf_counter()
     rows: list[dict] = []
-    print(f"{len(entries)} models x {len(tools)} tools; per-model logs in {opts.logs}", flush=True)
+    import trtready
+
+    print(f"{len(entries)} models x {len(tools)} tools; trtready from {Path(trtready.__file__).parent}; "
+          f"per-model logs in {opts.logs}", flush=True)  # fmt: skip
     for i, entry in enumerate(entries, 1):
         rows += run_model(entry, i, len(entries), opts, tools)
         if opts.out:  # save as we go, so an interrupted run keeps its rows
@@ -552,6 +555,9 @@ def _save(path: str, rows: list[dict], tools: list[str], seconds: float) -> None
             versions[name] = getattr(importlib.import_module(name), "__version__", "?")
         except Exception:  # noqa: BLE001
             versions[name] = None
+    import trtready
+
+    versions["trtready_path"] = str(Path(trtready.__file__).parent)
     data = dict(seconds=round(seconds, 1), versions=versions, settings=dict(
         export_batch=EXPORT_BATCH, verify_batches=[2, 1, 3], atol=ATOL, rtol=RTOL, opset=OPSET),
         summary=summarize(rows, tools), rows=rows)  # fmt: skip

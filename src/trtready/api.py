@@ -1,7 +1,7 @@
 """``trtready.export``: the main job, stage by stage.
 
-prepare inputs -> for each exporter: export (isolated) -> simplify -> check ->
-verify -> choose the best attempt -> write atomically -> trtexec command.
+prepare inputs -> for each exporter: export (isolated) -> simplify -> fix (each fix proved in ONNX Runtime) ->
+verify (falling back to less processed models) -> check -> choose the best attempt -> write atomically.
 Every stage records into one :class:`~trtready.result.Result`; only bad input
 raises (a :class:`~trtready.errors.UserError`).
 """
@@ -19,9 +19,11 @@ import torch
 
 from .errors import InputSpecError, UserError
 from .exporters import ExportJob, run_attempt
-from .inputs import FlatModel, batch_size_of, batched, resize_batch
+from .fixing import explain_remaining, fix_model
+from .inputs import FlatModel, batch_size_of, batched, resize_batch, sample_inputs
 from .ir import count_nodes, save_model_atomic, value_shape
-from .result import Artifact, Attempt, PassRecord, Result
+from .result import Artifact, Attempt, Finding, PassRecord, Result, Severity
+from .rewrites import select_rewrites
 from .rules import check_model
 from .select import choose_attempt, is_clean
 from .simplify import simplify
@@ -60,11 +62,18 @@ def export(
     exporter: str = "auto",
     opset: int | None = None,
     verify: bool = True,
+    fix: bool = True,
+    skip_fixes: tuple[str, ...] = (),
+    rewrites: bool = True,
+    diagnose: bool = True,
+    disable_rewrites: tuple[str, ...] = (),
+    enable_rewrites: tuple[str, ...] = (),
     verify_batches: list[int] | None = None,
     static_batches: list[int] | None = None,
     atol: float = DEFAULT_ATOL,
     rtol: float = DEFAULT_RTOL,
     trt: str | None = None,
+    name: str | None = None,
     progress: Progress | None = None,
 ) -> Result:
     """Export ``model`` to a TensorRT-ready ONNX file at ``f`` and verify it.
@@ -79,9 +88,11 @@ def export(
     _check_options(exporter, opset, static_batches, verify_batches)
     options = dict(
         exporter=exporter, opset=opset or DEFAULT_OPSET, dynamic_batch=dynamic_batch and not static_batches,
-        batch_dim=batch_dim, verify=verify, atol=atol, rtol=rtol, trt=release.version,
+        batch_dim=batch_dim, verify=verify, fix=fix, skip_fixes=tuple(skip_fixes), atol=atol, rtol=rtol,
+        trt=release.version, rewrites=_rewrite_options(rewrites, disable_rewrites, enable_rewrites),
+        diagnose=diagnose,
     )  # fmt: skip
-    result = Result(command="export", model=getattr(model, "_trtready_name", type(model).__name__), options=options)
+    result = Result(command="export", model=name or type(model).__name__, options=options)
     model = model.eval()
     args = args if isinstance(args, tuple) else (args,) if isinstance(args, torch.Tensor) else tuple(args)
     flat = FlatModel(model, args, kwargs or {}).eval()
@@ -113,11 +124,31 @@ def _export_one(result, flat, input_names, output_names, path, options, *, batch
             if options["exporter"] == "auto" and is_clean(attempt, options["dynamic_batch"]):
                 break
         result.attempts += attempts
+        if options["diagnose"] and any(not a.ok for a in attempts):
+            say("an exporter failed: diagnosing the PyTorch model")
+            _add_diagnosis(result, flat, options)
         chosen, reason = choose_attempt(attempts, options["dynamic_batch"])
         if chosen is None:
             result.errors.append("no exporter produced a model: " + "; ".join(f"{a.exporter}: {a.error}" for a in attempts))
             return
         _record_chosen(result, chosen, reason, plan, path, say)
+
+
+def _add_diagnosis(result: Result, flat: FlatModel, options: dict) -> None:
+    """``trtready doctor`` on the model, once, when an exporter failed: every blocker at its line."""
+    from .doctor import diagnose
+
+    args, kwargs = flat.nested_args(flat.example)
+    try:
+        doctor = diagnose(flat.module, tuple(args), kwargs, batch_dim=options["batch_dim"], opset=options["opset"])
+    except UserError as exc:  # e.g. a model that cannot be deep-copied: the export result stands
+        result.findings.append(Finding(
+            rule_id="DOC900", name="doctor.skipped", severity=Severity.INFO, stage="doctor",
+            message=f"the PyTorch-side diagnosis could not run: {exc}",
+        ))  # fmt: skip
+        return
+    known = {(f.rule_id, str(f.source)) for f in result.findings}
+    result.findings += [f for f in doctor.findings if (f.rule_id, str(f.source)) not in known]
 
 
 def _attempt(name: str, plan: _Plan, options: dict, tmp: Path, say: Progress) -> Attempt:
@@ -127,29 +158,65 @@ def _attempt(name: str, plan: _Plan, options: dict, tmp: Path, say: Progress) ->
         return attempt
     say(f"simplifying the {name} export ({attempt.node_count} nodes)")
     raw = attempt.model
-    simplified, attempt.passes = simplify(raw)
-    attempt.model = simplified
-    attempt.findings = check_model(simplified, trt=options["trt"])
-    if not options["verify"]:
-        return attempt
-    say(f"verifying the {name} export in ONNX Runtime at batches {plan.batches}")
-    rows = _verify(simplified, tmp / f"{name}.onnx", plan, options)
-    if simplified is not raw and not _rows_pass(rows):
-        raw_rows = _verify(raw, tmp / f"{name}.raw-check.onnx", plan, options)
-        if _rows_pass(raw_rows):  # simplification changed the numbers: keep the raw export
-            attempt.model, rows = raw, raw_rows
-            attempt.passes.append(PassRecord(
-                name="simplify", modified=False, rolled_back=True,
-                message="the simplified model failed verification and the raw export passed: kept the raw export",
-            ))  # fmt: skip
-            attempt.findings = check_model(raw, trt=options["trt"])
-    attempt.verification = rows
-    attempt.verified = _rows_pass(rows)
-    if plan.export_batch:
+    simplified, records = simplify(raw)
+    attempt.passes += records
+    candidates = [simplified, raw] if simplified is not raw else [raw]
+    if options["fix"]:
+        say(f"fixing the {name} export (each fix checked in ONNX Runtime)")
+        fixed, records = fix_model(
+            simplified, _fix_feeds(plan, options), trt=options["trt"], skip=options["skip_fixes"],
+            export_batch=plan.export_batch, atol=options["atol"], rtol=options["rtol"],
+        )  # fmt: skip
+        attempt.passes += records
+        if fixed is not simplified and simplified is raw:  # simplifying failed on the unfixed model: retry
+            fixed, records = simplify(fixed)
+            if not any(r.rolled_back for r in records):
+                for record in attempt.passes:
+                    if record.rolled_back and record.message and not record.name.startswith("fix."):
+                        record.message += "; after the fixes, simplification succeeded"
+            attempt.passes += records
+        if fixed is not simplified:
+            candidates.insert(0, fixed)
+    attempt.model = candidates[0]
+    if options["verify"]:
+        say(f"verifying the {name} export in ONNX Runtime at batches {plan.batches}")
+        attempt.model, attempt.verification = _first_verified(candidates, name, plan, options, tmp, attempt)
+        attempt.verified = _rows_pass(attempt.verification)
+    attempt.findings = check_model(attempt.model, trt=options["trt"])
+    if options["fix"]:
+        attempt.findings = explain_remaining(attempt.findings, attempt.passes)
+    if plan.export_batch and attempt.verification:
         attempt.findings += diagnose_batch_failure(
-            attempt.model, rows, plan.export_batch, options["batch_dim"], attempt.warnings
+            attempt.model, attempt.verification, plan.export_batch, options["batch_dim"], attempt.warnings
         )
     return attempt
+
+
+def _first_verified(candidates, name, plan, options, tmp: Path, attempt: Attempt):
+    """Verify the most processed model first; fall back to less processed ones that pass."""
+    labels = ["fixed", "simplified", "raw"][-len(candidates):]
+    first_rows = None
+    for label, model in zip(labels, candidates):
+        rows = _verify(model, tmp / f"{name}.{label}.onnx", plan, options)
+        first_rows = first_rows or rows
+        if _rows_pass(rows):
+            if model is not candidates[0]:
+                attempt.passes.append(PassRecord(
+                    name=f"keep-{label}", modified=False, rolled_back=True,
+                    message=f"the more processed model failed verification; kept the {label} export",
+                ))  # fmt: skip
+            return model, rows
+    return candidates[0], first_rows
+
+
+def _fix_feeds(plan: _Plan, options: dict) -> dict:
+    """Inputs for proving each fix: the export batch and (dynamic batch) an odd size above."""
+    batches = plan.batches[:1] + [b for b in plan.batches[1:] if b > plan.batches[0]][:1]
+    names = plan.job_template["input_names"]
+    return {
+        b: {n: t.numpy() for n, t in zip(names, sample_inputs(plan.example, options["batch_dim"], b, seed=100 + b))}
+        for b in batches
+    }
 
 
 def _verify(model, path: Path, plan: _Plan, options: dict):
@@ -218,9 +285,18 @@ def _plan(flat, input_names, output_names, options, batch, verify_batches) -> _P
     template = dict(
         input_names=names, output_names=flat.output_names, batched_inputs=batched(example, batch_dim),
         batched_outputs=[o.dim() > batch_dim and o.shape[batch_dim] == export_batch for o in outputs],
-        dynamic_batch=dynamic, batch_dim=batch_dim, opset=options["opset"],
+        dynamic_batch=dynamic, batch_dim=batch_dim, opset=options["opset"], rewrites=options["rewrites"],
     )  # fmt: skip
     return _Plan(flat, example, export_batch, batches, template)
+
+
+def _rewrite_options(active: bool, disabled, opt_in) -> dict | None:
+    """The rewrite selection for the exporter child; unknown ids fail here, in the parent."""
+    if not active:
+        return None
+    options = {"disabled": tuple(disabled), "opt_in": tuple(opt_in)}
+    select_rewrites(**options)
+    return options
 
 
 def _input_names(flat: FlatModel, given: list[str] | None) -> list[str]:

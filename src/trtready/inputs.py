@@ -81,23 +81,37 @@ class FlatModel(torch.nn.Module):
 
     def call_nested(self, tensors: tuple):
         """Call the wrapped module on flat tensors; return its output unflattened."""
-        it = iter(tensors)
-        leaves = [next(it) if t else c for t, c in zip(self._is_tensor, self._constants)]
-        args, kwargs = self._call_args(pytree.tree_unflatten(leaves, self._in_spec))
+        args, kwargs = self.nested_args(tensors)
         return self.module(*args, **kwargs)
 
+    def nested_args(self, tensors: tuple) -> tuple[list, dict]:
+        """The wrapped module's ``(args, kwargs)`` rebuilt from flat tensors."""
+        it = iter(tensors)
+        leaves = [next(it) if t else c for t, c in zip(self._is_tensor, self._constants)]
+        return self._call_args(pytree.tree_unflatten(leaves, self._in_spec))
+
     def _call_args(self, bound: dict) -> tuple[list, dict]:
+        """Arguments for the module from bound parameters.
+
+        Parameters go by keyword, so that an optional parameter the example left
+        out cannot shift the next one into its slot; only when ``*args`` is
+        bound must the ones before it go by position.
+        """
+        kinds = self._param_kinds
+        positional = any(kinds.get(n) == inspect.Parameter.VAR_POSITIONAL and v for n, v in bound.items())
         args, kwargs = [], {}
         for name, value in bound.items():
-            kind = self._param_kinds.get(name)
+            kind = kinds.get(name)
             if kind == inspect.Parameter.VAR_POSITIONAL:
                 args.extend(value)
             elif kind == inspect.Parameter.VAR_KEYWORD:
                 kwargs.update(value)
-            elif kind == inspect.Parameter.KEYWORD_ONLY or kwargs:
-                kwargs[name] = value
-            else:
+            elif kind == inspect.Parameter.POSITIONAL_ONLY or kind is None or (
+                positional and kind == inspect.Parameter.POSITIONAL_OR_KEYWORD
+            ):
                 args.append(value)
+            else:
+                kwargs[name] = value
         return args, kwargs
 
     def describe_outputs(self, output_names: list[str] | None) -> tuple:

@@ -154,7 +154,24 @@ def _load_torchvision(name: str) -> LoadedModel:
     if "weights_backbone" in inspect.signature(builder).parameters:
         kwargs["weights_backbone"] = None
     module = builder(**kwargs)
+    _randomize_zero_weights(module)
     return LoadedModel(module, f"torchvision:{name}", _torchvision_example(kind))
+
+
+def _randomize_zero_weights(module) -> None:
+    """Give all-zero weight matrices (ViT's head, some residual branches) small random values.
+
+    torchvision zero-initializes a few layers; with random weights elsewhere the
+    model's output is then constant, and a parity check against it proves
+    nothing. Biases (1-D) stay as they are.
+    """
+    import torch
+
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for param in module.parameters():
+            if param.dim() >= 2 and not param.any():
+                param.copy_(torch.randn(param.shape, generator=gen) * 0.02)
 
 
 def _torchvision_example(kind: str) -> tuple | None:

@@ -27,10 +27,19 @@ def test_export_file_factory_with_input_option(run_cli, tmp_path):
     assert (tmp_path / "conv.onnx").is_file()
 
 
-def test_pinned_model_exit_code_says_verification_failed(run_cli, tmp_path):
-    proc = run_cli("export", f"{MODELS}:build_pinned", "-o", "p.onnx", "--exporter", "torchscript")
+def test_pinned_model_without_fixes_fails_verification_at_its_line(run_cli, tmp_path):
+    proc = run_cli("export", f"{MODELS}:build_pinned", "-o", "p.onnx", "--exporter", "torchscript", "--no-fix")
     assert proc.returncode & 4, proc.stdout
     assert "VER001" in proc.stdout and "models.py:" in proc.stdout
+
+
+def test_pinned_model_is_unpinned_and_verified_by_default(run_cli, tmp_path):
+    proc = run_cli("export", f"{MODELS}:build_pinned", "-o", "p.onnx", "--exporter", "torchscript", "--json", "p.json")
+    assert proc.returncode == 0, proc.stdout
+    data = json.loads((tmp_path / "p.json").read_text())
+    applied = [p["name"] for p in data["passes"] if p["modified"] and not p["rolled_back"]]
+    assert "fix.unpin-batch" in applied
+    assert {r["batch"] for r in data["verification"] if r["status"] == "pass"} == {1, 2, 3}
 
 
 def test_static_batches_option(run_cli, tmp_path):
@@ -43,8 +52,12 @@ def test_demo_runs_offline_and_shows_findings(run_cli, tmp_path):
     proc = run_cli("demo", "-o", "demo.onnx", "--json", "demo.json")
     data = json.loads((tmp_path / "demo.json").read_text())
     assert (tmp_path / "demo.onnx").is_file()
-    assert {"TRT301", "TRT205", "VER001"} <= {f["rule_id"] for f in data["findings"]}
-    assert proc.returncode == data["exit_code"]
+    applied = {p["name"] for p in data["passes"] if p["modified"] and not p["rolled_back"]}
+    # the three seed patterns: rewritten in PyTorch (squeeze, bool mask) or fixed in ONNX (pinned batch)
+    assert {"rewrite.squeeze-index", "rewrite.bool-index-long", "fix.unpin-batch"} <= applied
+    assert data["verified"] and {r["batch"] for r in data["verification"]} == {1, 2, 3}
+    assert "TRT205" in {f["rule_id"] for f in data["findings"]}  # NonZero stays: data-dependent output size
+    assert proc.returncode == data["exit_code"] == 0
 
 
 def _corrupt_pt(tmp_path):

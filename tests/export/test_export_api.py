@@ -43,7 +43,7 @@ def test_segmentation_dict_output_is_named_by_key(tmp_path):
 
 def test_pinned_batch_is_diagnosed_at_its_node_and_line(tmp_path):
     model, args = models.build_pinned()
-    result = trtready.export(model, args, tmp_path / "pinned.onnx", exporter="torchscript")
+    result = trtready.export(model, args, tmp_path / "pinned.onnx", exporter="torchscript", fix=False)
     assert not result.verified
     assert _batches(result) == [2]  # right at the export batch only
     pinned = [f for f in result.findings if f.rule_id == "VER001"]
@@ -110,3 +110,21 @@ def test_wrapped_detector_records_both_exporters_and_findings(tmp_path):
     # the tracing input; trtready must report it rather than call the file verified.
     assert not result.verified
     assert any(r.output == "output_0" and r.status == "fail" for r in result.verification)
+
+
+def test_keyword_example_skipping_an_optional_parameter(tmp_path):
+    class Model(torch.nn.Module):
+        def forward(self, x, cache=None, mask=None):
+            assert cache is None
+            return x * mask
+
+    result = trtready.export(Model(), (), tmp_path / "kw.onnx", kwargs={"x": torch.rand(2, 3), "mask": torch.rand(2, 3)})
+    assert result, result.summary()
+    assert [i["name"] for i in result.inputs] == ["x", "mask"]
+
+
+def test_failed_attempt_brings_the_diagnosis(tmp_path):
+    result = trtready.export(models.WithInverse(), torch.rand(2, 3, 3), tmp_path / "inv.onnx")
+    assert any(not a.ok for a in result.attempts)
+    doctor = [f for f in result.findings if f.stage == "doctor"]
+    assert any(f.rule_id == "DOC101" and f.source.file.endswith("models.py") for f in doctor)

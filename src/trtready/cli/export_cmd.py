@@ -40,6 +40,14 @@ def add_export_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--static-batches", type=_sizes, default=None, metavar="1,4,8",
                         help="write one static-batch file per size instead of one dynamic file")  # fmt: skip
     parser.add_argument("--no-verify", action="store_true", help="skip the ONNX Runtime comparison")
+    parser.add_argument("--no-fix", action="store_true", help="skip the ONNX-level fixes")
+    parser.add_argument("--no-rewrites", action="store_true", help="skip the PyTorch-level rewrites")
+    parser.add_argument("--disable-rewrite", action="append", default=[], metavar="ID",
+                        help="leave out one PyTorch-level rewrite, e.g. R001 (repeatable)")  # fmt: skip
+    parser.add_argument("--enable-rewrite", action="append", default=[], metavar="ID",
+                        help="turn on an opt-in rewrite, e.g. R010 torch.where -> arithmetic (repeatable)")  # fmt: skip
+    parser.add_argument("--skip-fix", action="append", default=[], metavar="PASS",
+                        help="leave out one fix, e.g. fix.allowzero (repeatable)")  # fmt: skip
     parser.add_argument("--atol", type=float, default=None, help="absolute tolerance (default 1e-4)")
     parser.add_argument("--rtol", type=float, default=None, help="relative L2 tolerance (default 1e-3)")
     parser.add_argument("--trt", default=None, help="TensorRT release to check against (default: newest)")
@@ -77,11 +85,12 @@ def export_and_report(loaded, output: str, args: argparse.Namespace) -> int:
 
     example_args, kwargs, names = _example(loaded, args.input)
     _check_side_outputs(args)
-    loaded.module._trtready_name = loaded.name
     options = dict(
         kwargs=kwargs, input_names=names, dynamic_batch=not args.no_dynamic_batch, batch_dim=args.batch_dim,
         exporter=args.exporter, opset=args.opset, verify=not args.no_verify, verify_batches=args.verify_batches,
-        static_batches=args.static_batches, trt=args.trt,
+        static_batches=args.static_batches, trt=args.trt, name=loaded.name,
+        fix=not args.no_fix, skip_fixes=tuple(args.skip_fix), rewrites=not args.no_rewrites,
+        disable_rewrites=tuple(args.disable_rewrite), enable_rewrites=tuple(args.enable_rewrite),
     )  # fmt: skip
     options.update({k: getattr(args, k) for k in ("atol", "rtol") if getattr(args, k) is not None})
     with progress_status() as say:

@@ -16,7 +16,7 @@ from importlib import import_module
 
 from ..errors import ExitCode, UserError
 
-COMMANDS = ("export", "demo", "check", "rules", "explain")
+COMMANDS = ("export", "demo", "check", "fix", "rules", "explain", "doctor")
 
 EPILOG = """\
 exit codes (bit flags, combined with |):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import time
+from contextlib import nullcontext
 import warnings
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import torch
 
 from ..ir import count_nodes, iter_nodes, load_model
 from ..result import Attempt
+from ..rewrites import apply_to_module
 from . import dynamo, torchscript
 from .isolate import IsolatedError, run_isolated
 from .options import ExportJob
@@ -41,12 +43,13 @@ def run_attempt(exporter: str, model: torch.nn.Module, example: tuple, job: Expo
     attempt = Attempt(exporter=exporter)
     start = time.perf_counter()
     try:
-        attempt.warnings = run_isolated(_export_in_child, EXPORTERS[exporter], model, example, job, timeout=timeout)
+        attempt.warnings, fired = run_isolated(_export_in_child, EXPORTERS[exporter], model, example, job, timeout=timeout)
     except IsolatedError as exc:
         attempt.error = str(exc)
         attempt.seconds = time.perf_counter() - start
         return attempt
     attempt.seconds = time.perf_counter() - start
+    attempt.passes = [f.pass_record() for f in fired]
     try:
         attempt.model = load_model(job.path)
     except Exception as exc:  # noqa: BLE001 - an exporter wrote something unreadable
@@ -60,13 +63,19 @@ def run_attempt(exporter: str, model: torch.nn.Module, example: tuple, job: Expo
     return attempt
 
 
-def _export_in_child(export_fn, model, example, job: ExportJob) -> list[str]:
-    with warnings.catch_warnings(record=True) as caught:
+def _export_in_child(export_fn, model, example, job: ExportJob) -> tuple[list[str], list]:
+    """Runs in the forked child: returns the warnings and the torch-level rewrites that fired."""
+    # nn.MultiheadAttention / TransformerEncoderLayer take a fused "fast path" in eval mode
+    # (aten::_native_multi_head_attention) that has no ONNX translation; the regular path is exact.
+    torch.backends.mha.set_fastpath_enabled(False)
+    user_module = getattr(model, "module", model)  # rewrite inside the user's forward, not FlatModel's
+    rewriting = apply_to_module(user_module, **job.rewrites) if job.rewrites is not None else nullcontext()
+    with warnings.catch_warnings(record=True) as caught, rewriting as mode:
         warnings.simplefilter("always")
         export_fn(model, example, job)
     if not Path(job.path).is_file():
         raise RuntimeError("the exporter finished without writing a file")
-    return _format_warnings(caught)
+    return _format_warnings(caught), (mode.summary() if mode is not None else [])
 
 
 def _format_warnings(caught) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -17,3 +17,5 @@ class ExportJob:
     dynamic_batch: bool
     batch_dim: int
     opset: int
+    # torch-level rewrites: {"enabled": ..., "disabled": ..., "opt_in": ...}; None turns them off
+    rewrites: dict | None = field(default=None)

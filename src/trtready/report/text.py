@@ -38,12 +38,15 @@ def print_summary(console: Console, result: Result) -> None:
 
 
 def export_summary(result: Result) -> Group:
-    parts = [Text(f"trtready export: {result.model}", style="bold")]
+    parts = [Text(f"trtready {result.command}: {result.model}", style="bold")]
     if result.attempts:
         parts.append(_attempts_table(result))
     if result.chosen:
         parts.append(Text(f"chosen: {result.choice_reason}"))
-        parts.append(Text(f"nodes: {result.nodes_exported} exported -> {result.nodes_final} after simplification"))
+        parts.append(Text(f"nodes: {result.nodes_exported} exported -> {result.nodes_final} after simplification and fixes"))
+    fixes = [p for p in result.passes if p.name.startswith(("fix.", "rewrite.")) or p.rolled_back]
+    if fixes:
+        parts.append(_passes_table(fixes))
     if result.verification:
         parts.append(_verification_table(result))
     if result.findings:
@@ -58,7 +61,9 @@ def export_summary(result: Result) -> Group:
 
 def verdict(result: Result) -> Text:
     errors, warnings = result.count(Severity.ERROR), result.count(Severity.WARNING)
-    if bool(result):
+    if result.command == "fix" and result.written:
+        label, style = "fixed file written", "bold green" if not errors else "bold yellow"
+    elif bool(result):
         label = "verified" + (f", {errors} TensorRT error(s) remain" if errors else "")
         style = "bold green" if not errors else "bold yellow"
     elif result.written:
@@ -84,6 +89,20 @@ def _attempts_table(result: Result) -> Group:
         notes += [Text(f"  {a.exporter} warned: {w}", style="yellow") for w in a.warnings[:MAX_WARNINGS]]
         if len(a.warnings) > MAX_WARNINGS:
             notes.append(Text(f"  {a.exporter}: ... {len(a.warnings) - MAX_WARNINGS} more warnings in --json"))
+    return Group(table, *notes)
+
+
+def _passes_table(records) -> Group:
+    table = Table(title="rewrites and fixes (each verified)", title_justify="left")
+    for col in ("pass", "status", "nodes", "findings removed"):
+        table.add_column(col, no_wrap=True)
+    notes = []
+    for p in records:
+        status = Text("rolled back", "red") if p.rolled_back else Text("applied", "green") if p.modified else Text("nothing to do")
+        nodes = f"{p.nodes_before} -> {p.nodes_after}" if p.nodes_before is not None else "-"
+        table.add_row(p.name, status, nodes, str(p.findings_removed))
+        if p.message:
+            notes.append(Text(f"  {p.name}: {_shorten(p.message, 300)}", "yellow" if p.rolled_back else ""))
     return Group(table, *notes)
 
 

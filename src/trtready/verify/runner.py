@@ -37,7 +37,7 @@ def verify_file(
 ) -> list[VerifyRow]:
     """One row per (batch, output). Never raises for a model or runtime failure."""
     try:
-        session = _session(onnx_path)
+        session = ort_session(onnx_path)
     except Exception as exc:  # noqa: BLE001 - ORT refusing the file is a verification result
         return [_error_row(b, "*", f"ONNX Runtime cannot load the file: {_first_line(exc)}") for b in batches]
     rows: list[VerifyRow] = []
@@ -47,11 +47,11 @@ def verify_file(
     return rows
 
 
-def _session(path: str):
+def ort_session(path: str):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.log_severity_level = 3
+    options.log_severity_level = 4  # failures are reported by trtready, not logged by ORT
     options.intra_op_num_threads = 2
     return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 

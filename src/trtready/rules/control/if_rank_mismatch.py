@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...passes.fold_if import FoldIfPass
 from ..base import Rule, Severity, describe
 from .examples import DATA_CONDITION, SHAPE_CONDITION, CONSTANT_CONDITION, same_rank_if, squeeze_if
 
@@ -25,6 +26,8 @@ class IfRankMismatch(Rule):
     )
     VALID = [same_rank_if(DATA_CONDITION), squeeze_if(CONSTANT_CONDITION)]
     INVALID = [squeeze_if(SHAPE_CONDITION), squeeze_if(DATA_CONDITION)]
+
+    autofix = FoldIfPass
 
     ops = ("If",)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import onnx_ir as ir
 
+from ...passes.unpin_batch import UnpinBatchPass
 from ..base import Rule, Severity, describe, input_at
 
 _HEADER = '<ir_version: 8, opset_import: ["" : 17]>'
@@ -52,6 +53,8 @@ g (float[N,16] x) => (float[N,16] y) {{
   y = Add(x, h)
 }}""",
     ]
+
+    autofix = UnpinBatchPass
 
     ops = ("Reshape", "Expand", "Tile", "ConstantOfShape")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...passes.reshape_allowzero import ReshapeAllowzeroPass
 from ..base import Rule, Severity, describe, input_at, int_attr
 
 _HEADER = '<ir_version: 8, opset_import: ["" : 17]>'
@@ -40,6 +41,8 @@ g (float[N] score) => (int64[M] y) {{
   y = Reshape(idx, shape)
 }}""",
     ]
+
+    autofix = ReshapeAllowzeroPass
 
     def check(self, ctx):
         for path, node in ctx.nodes_of("Reshape"):

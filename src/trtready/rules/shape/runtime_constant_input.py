@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...passes.squeeze_axes import ConstantAxesPass
 from ..analysis import Kind
 from ..base import Rule, Severity, describe, input_at
 from ..slots import BUILD_TIME_INPUTS
@@ -57,6 +58,8 @@ g (float[N,8] x) => (float[N,8] y) {{
   y = Dropout(x, ratio, training)
 }}""",
     ]
+
+    autofix = ConstantAxesPass
 
     def check(self, ctx):
         for path, node in ctx.nodes_of(*BUILD_TIME_INPUTS):

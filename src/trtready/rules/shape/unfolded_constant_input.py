@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...passes.fold_shapes import FoldShapeArithmeticPass
 from ..base import Rule, Severity, describe, input_at
 from ..slots import BUILD_TIME_INPUTS
 
@@ -39,6 +40,8 @@ g (float[N,8] x) => (float[N] y) {{
   y = ReduceMean <keepdims = 0> (x, axes)
 }}""",
     ]
+
+    autofix = FoldShapeArithmeticPass
 
     def check(self, ctx):
         for path, node in ctx.nodes_of(*BUILD_TIME_INPUTS):

@@ -1,0 +1,80 @@
+"""``trtready.fix``: apply the ONNX-level fixes to any ONNX file, each proved in ONNX Runtime.
+
+Also used by ``export``: ``fix_model`` on the simplified export, and
+``explain_remaining`` on the findings left afterwards (why no autofix removed
+them, and the manual rewrite from the guidance).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import onnx_ir as ir
+
+from .checking import check
+from .errors import UserError
+from .ir import save_model_atomic
+from .onnx_file import read_onnx
+from .passes import apply_fixes, default_passes, feeds_for_model
+from .result import Artifact, Finding, PassRecord, Result
+from .rules import all_rules
+from .trt_ops import load_release
+from .verify import DEFAULT_ATOL, DEFAULT_RTOL
+
+__all__ = ["explain_remaining", "fix", "fix_model"]
+
+DEFAULT_FIX_BATCHES = (2, 3)
+
+
+def fix(
+    path: str | os.PathLike,
+    output: str | os.PathLike,
+    *,
+    trt: str | None = None,
+    skip: tuple[str, ...] = (),
+    batches: tuple[int, ...] = DEFAULT_FIX_BATCHES,
+    shapes: dict[str, tuple[int, ...]] | None = None,
+    overwrite: bool = False,
+) -> Result:
+    """Fix ``path`` into ``output``; the Result lists the passes and the findings left."""
+    release = load_release(trt)
+    if Path(output).resolve() == Path(path).resolve() and not overwrite:
+        raise UserError(f"refusing to overwrite the input {path}", hint="choose another -o, or pass --overwrite")
+    start = time.perf_counter()
+    model = read_onnx(path).model
+    feeds = {b: feeds_for_model(model, b, shapes=shapes) for b in batches}
+    fixed, records = fix_model(model, feeds, trt=release.version, skip=skip)
+    result = Result(command="fix", model=str(path), options={"trt": release.version, "batches": list(batches)})
+    result.passes = records
+    save_model_atomic(fixed, output)
+    result.artifacts.append(Artifact(str(output), "onnx"))
+    result.findings = explain_remaining(check(output, trt=release.version).findings, records)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def fix_model(
+    model: ir.Model, feeds: dict, *, trt: str | None, skip=(), export_batch: int | None = None,
+    atol: float = DEFAULT_ATOL, rtol: float = DEFAULT_RTOL,
+) -> tuple[ir.Model, list[PassRecord]]:  # fmt: skip
+    passes = default_passes(skip=skip, export_batch=export_batch)
+    return apply_fixes(model, passes, feeds, trt=trt, atol=atol, rtol=rtol)
+
+
+def explain_remaining(findings: list[Finding], records: list[PassRecord]) -> list[Finding]:
+    """Say, on each finding left, why it was not fixed automatically (the manual fix is in ``fix``)."""
+    rules = all_rules()
+    ran = {r.name: r for r in records}
+    for finding in findings:
+        rule = rules.get(finding.rule_id)
+        autofix = getattr(rule, "autofix", None) if rule else None
+        if autofix is None:
+            why = "no exact automatic rewrite exists at the ONNX level; apply the fix below in PyTorch"
+        elif autofix.name in ran and ran[autofix.name].rolled_back:
+            why = f"autofix {autofix.name} was rolled back: {ran[autofix.name].message}"
+        else:
+            why = f"autofix {autofix.name} cannot rewrite this node exactly"
+        finding.message = f"{finding.message} [not fixed automatically: {why}]"
+    return findings

@@ -1,0 +1,43 @@
+"""``ALL_PASSES``: every fix pass, in the order they should run.
+
+1. DoubleToFloatPass first: later passes (and their constant evaluation) then
+   see FP32 types only.
+2. FoldIfPass: inlining branches exposes the nodes the next passes look at.
+3. FoldShapeArithmeticPass, then ConstantAxesPass: fold shape arithmetic on
+   static dims into constants (ConstantAxes catches the axes left over).
+4. UnpinBatchPass: on folded shapes; it writes literal 0s ("copy dim 0") into
+   Reshape targets, so it runs before
+5. ReshapeAllowzeroPass, which never touches a target holding a literal 0.
+6. CollapseGroupNormPass: its matcher expects the exporter's ``[0, G, -1]`` target.
+7. Int64ToInt32Pass last: release-dependent and narrowest.
+
+Exact on every input: FoldIf, FoldShapeArithmetic, ConstantAxes,
+CollapseGroupNorm (up to float rounding) and Int64ToInt32 (range-checked).
+With limits: DoubleToFloat (FP32 precision/range), UnpinBatch (exact at the
+export batch only: ``changes_other_batches``), ReshapeAllowzero (exact unless a
+dim is 0, where it gives the real-zero meaning PyTorch intended).
+"""
+
+from __future__ import annotations
+
+from .double_to_float import DoubleToFloatPass
+from .fold_if import FoldIfPass
+from .fold_shapes import FoldShapeArithmeticPass
+from .groupnorm import CollapseGroupNormPass
+from .int64_to_int32 import Int64ToInt32Pass
+from .reshape_allowzero import ReshapeAllowzeroPass
+from .squeeze_axes import ConstantAxesPass
+from .unpin_batch import UnpinBatchPass
+
+__all__ = ["ALL_PASSES"]
+
+ALL_PASSES = [
+    DoubleToFloatPass,
+    FoldIfPass,
+    FoldShapeArithmeticPass,
+    ConstantAxesPass,
+    UnpinBatchPass,
+    ReshapeAllowzeroPass,
+    CollapseGroupNormPass,
+    Int64ToInt32Pass,
+]

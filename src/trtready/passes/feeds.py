@@ -1,0 +1,49 @@
+"""Random inputs for an ONNX model alone (``trtready fix`` has no PyTorch model).
+
+Graph inputs give dtype and shape. A symbolic dim at axis 0 is the batch and
+takes the requested batch size; any other symbolic dim takes ``OTHER_DIM``
+(override with ``--input NAME:shape``). Floats are uniform in [0, 1), integers
+in [0, 10) (small enough to be valid indices or token ids in most models),
+bools random.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx_ir as ir
+
+__all__ = ["OTHER_DIM", "feeds_for_model"]
+
+OTHER_DIM = 8
+
+
+def feeds_for_model(
+    model: ir.Model, batch: int, *, seed: int = 0, shapes: dict[str, tuple[int, ...]] | None = None
+) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed + batch)
+    feeds = {}
+    for value in model.graph.inputs:
+        if value.name in model.graph.initializers:
+            continue
+        shape = _shape(value, batch, (shapes or {}).get(value.name))
+        feeds[value.name] = _random(rng, value.dtype, shape)
+    return feeds
+
+
+def _shape(value: ir.Value, batch: int, given: tuple[int, ...] | None) -> tuple[int, ...]:
+    if given is not None:
+        return (batch, *given[1:]) if given else given
+    if value.shape is None:
+        return (batch,)
+    return tuple(
+        d if isinstance(d, int) else (batch if i == 0 else OTHER_DIM) for i, d in enumerate(value.shape)
+    )
+
+
+def _random(rng: np.random.Generator, dtype: ir.DataType | None, shape: tuple[int, ...]) -> np.ndarray:
+    np_dtype = dtype.numpy() if dtype is not None else np.dtype(np.float32)
+    if np_dtype == np.bool_:
+        return rng.random(shape) > 0.5
+    if np.issubdtype(np_dtype, np.integer):
+        return rng.integers(0, 10, size=shape).astype(np_dtype)
+    return rng.random(shape).astype(np_dtype)
