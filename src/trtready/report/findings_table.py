@@ -21,6 +21,7 @@ __all__ = ["findings_renderable", "findings_table", "findings_text", "print_find
 
 STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 PLAIN_WIDTH = 120
+FIX_CHARS = 240  # the full fix text is in JSON/markdown and `trtready explain`
 
 
 def print_findings(result: Result, console: Console | None = None) -> None:
@@ -68,7 +69,14 @@ def _finding_cell(group: FindingGroup) -> Text:
     cell = Text(group.first.message)
     if len(group.findings) > 1:
         cell.append(f"\n{len(group.findings)} nodes: {group.nodes()}", style="dim")
+    if group.first.fix:
+        cell.append(f"\nfix: {_shorten(group.first.fix, FIX_CHARS)}", style="green")
     return cell
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _verdict_line(result: Result) -> Text:
