@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 BATCH = 2
 IMAGE = 128  # CNN classifiers and segmenters accept any size; ViTs get their native 224

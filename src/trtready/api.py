@@ -11,42 +11,29 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from .errors import InputSpecError, UserError
+from .errors import UserError
 from .exporters import ExportJob, run_attempt
 from .fixing import explain_remaining, fix_model
-from .inputs import FlatModel, batch_size_of, batched, resize_batch, sample_inputs
+from .inputs import FlatModel, sample_inputs
 from .ir import count_nodes, save_model_atomic, value_shape
+from .planning import Plan, check_options, check_output_path, make_plan, rewrite_options, static_path
+from .report.trtexec import trtexec_command
 from .result import Artifact, Attempt, Finding, PassRecord, Result, Severity
-from .rewrites import select_rewrites
 from .rules import check_model
-from .select import choose_attempt, is_clean
+from .selection import choose_attempt, is_clean
 from .simplify import simplify
 from .trt_ops import load_release
-from .verify import DEFAULT_ATOL, DEFAULT_RTOL, default_batches, diagnose_batch_failure, verify_file
-from .report.trtexec import trtexec_command
+from .verify import DEFAULT_ATOL, DEFAULT_RTOL, diagnose_batch_failure, verify_file
 
 __all__ = ["export"]
 
-EXPORTER_CHOICES = ("auto", "torchscript", "dynamo")
 DEFAULT_OPSET = 18  # supported by both exporters and by TensorRT 8.6 through 11.1
 Progress = Callable[[str], None]
-
-
-@dataclass
-class _Plan:
-    """Everything the attempts share, derived once from the options."""
-
-    flat: FlatModel
-    example: tuple
-    export_batch: int | None
-    batches: list[int]
-    job_template: dict[str, Any]
 
 
 def export(
@@ -85,11 +72,11 @@ def export(
     start = time.perf_counter()
     say = progress or (lambda _msg: None)
     release = load_release(trt)
-    _check_options(exporter, opset, static_batches, verify_batches)
+    check_options(exporter, opset, static_batches, verify_batches)
     options = dict(
         exporter=exporter, opset=opset or DEFAULT_OPSET, dynamic_batch=dynamic_batch and not static_batches,
         batch_dim=batch_dim, verify=verify, fix=fix, skip_fixes=tuple(skip_fixes), atol=atol, rtol=rtol,
-        trt=release.version, rewrites=_rewrite_options(rewrites, disable_rewrites, enable_rewrites),
+        trt=release.version, rewrites=rewrite_options(rewrites, disable_rewrites, enable_rewrites),
         diagnose=diagnose,
     )  # fmt: skip
     result = Result(command="export", model=name or type(model).__name__, options=options)
@@ -97,11 +84,11 @@ def export(
     args = args if isinstance(args, tuple) else (args,) if isinstance(args, torch.Tensor) else tuple(args)
     flat = FlatModel(model, args, kwargs or {}).eval()
     base_example = flat.example
-    _check_output_path(Path(f))
+    check_output_path(Path(f))
     if static_batches:
         for size in static_batches:
             flat.example = base_example
-            _export_one(result, flat, input_names, output_names, _static_path(Path(f), size), options,
+            _export_one(result, flat, input_names, output_names, static_path(Path(f), size), options,
                         batch=size, verify_batches=[size], say=say)  # fmt: skip
     else:
         _export_one(result, flat, input_names, output_names, Path(f), options,
@@ -111,7 +98,7 @@ def export(
 
 
 def _export_one(result, flat, input_names, output_names, path, options, *, batch, verify_batches, say) -> None:
-    plan = _plan(flat, input_names, output_names, options, batch, verify_batches)
+    plan = make_plan(flat, input_names, output_names, options, batch, verify_batches)
     flat.example = plan.example
     result.options["export_batch"] = plan.export_batch
     result.options["verify_batches"] = plan.batches
@@ -151,7 +138,7 @@ def _add_diagnosis(result: Result, flat: FlatModel, options: dict) -> None:
     result.findings += [f for f in doctor.findings if (f.rule_id, str(f.source)) not in known]
 
 
-def _attempt(name: str, plan: _Plan, options: dict, tmp: Path, say: Progress) -> Attempt:
+def _attempt(name: str, plan: Plan, options: dict, tmp: Path, say: Progress) -> Attempt:
     job = ExportJob(path=str(tmp / f"{name}.raw.onnx"), **plan.job_template)
     attempt = run_attempt(name, plan.flat, plan.example, job)
     if not attempt.ok:
@@ -209,7 +196,7 @@ def _first_verified(candidates, name, plan, options, tmp: Path, attempt: Attempt
     return candidates[0], first_rows
 
 
-def _fix_feeds(plan: _Plan, options: dict) -> dict:
+def _fix_feeds(plan: Plan, options: dict) -> dict:
     """Inputs for proving each fix: the export batch and (dynamic batch) an odd size above."""
     batches = plan.batches[:1] + [b for b in plan.batches[1:] if b > plan.batches[0]][:1]
     names = plan.job_template["input_names"]
@@ -219,7 +206,7 @@ def _fix_feeds(plan: _Plan, options: dict) -> dict:
     }
 
 
-def _verify(model, path: Path, plan: _Plan, options: dict):
+def _verify(model, path: Path, plan: Plan, options: dict):
     save_model_atomic(model, path)
     return verify_file(
         str(path), plan.flat, plan.example,
@@ -232,7 +219,7 @@ def _rows_pass(rows) -> bool:
     return bool(rows) and all(r.status in ("pass", "degenerate") for r in rows) and any(r.passed for r in rows)
 
 
-def _record_chosen(result: Result, chosen: Attempt, reason: str, plan: _Plan, path: Path, say: Progress) -> None:
+def _record_chosen(result: Result, chosen: Attempt, reason: str, plan: Plan, path: Path, say: Progress) -> None:
     say(f"writing {path}")
     try:
         written = save_model_atomic(chosen.model, path)
@@ -263,53 +250,6 @@ def _io(value) -> dict:
     return {"name": value.name, "shape": value_shape(value), "dtype": str(value.dtype.name if value.dtype else None)}
 
 
-def _plan(flat, input_names, output_names, options, batch, verify_batches) -> _Plan:
-    example = flat.example
-    if not example:
-        raise InputSpecError("the model takes no tensor inputs", hint="pass example inputs (args) to export")
-    batch_dim = options["batch_dim"]
-    size = batch_size_of(example, batch_dim)
-    if (options["dynamic_batch"] or batch) and size is None:
-        raise InputSpecError(f"no example input has a dimension {batch_dim} to use as the batch axis",
-                             hint="set batch_dim, or dynamic_batch=False")  # fmt: skip
-    if batch:
-        example = resize_batch(example, batch_dim, batch)
-    elif options["dynamic_batch"] and size < 2:  # exporters specialize sizes 0 and 1
-        example = resize_batch(example, batch_dim, 2)
-    flat.example = example
-    export_batch = batch_size_of(example, batch_dim)
-    outputs = flat.describe_outputs(output_names)
-    names = _input_names(flat, input_names)
-    dynamic = options["dynamic_batch"]
-    batches = verify_batches or (default_batches(export_batch) if dynamic else [export_batch])
-    template = dict(
-        input_names=names, output_names=flat.output_names, batched_inputs=batched(example, batch_dim),
-        batched_outputs=[o.dim() > batch_dim and o.shape[batch_dim] == export_batch for o in outputs],
-        dynamic_batch=dynamic, batch_dim=batch_dim, opset=options["opset"], rewrites=options["rewrites"],
-    )  # fmt: skip
-    return _Plan(flat, example, export_batch, batches, template)
-
-
-def _rewrite_options(active: bool, disabled, opt_in) -> dict | None:
-    """The rewrite selection for the exporter child; unknown ids fail here, in the parent."""
-    if not active:
-        return None
-    options = {"disabled": tuple(disabled), "opt_in": tuple(opt_in)}
-    select_rewrites(**options)
-    return options
-
-
-def _input_names(flat: FlatModel, given: list[str] | None) -> list[str]:
-    if not given:
-        return flat.input_names
-    if len(given) != len(flat.example):
-        raise InputSpecError(
-            f"{len(given)} input names given for {len(flat.example)} tensor inputs",
-            hint=f"the inputs are: {', '.join(flat.input_names)}",
-        )
-    return list(given)
-
-
 def _exporter_order(exporter: str, module: torch.nn.Module) -> list[str]:
     if exporter != "auto":
         return [exporter]
@@ -318,33 +258,3 @@ def _exporter_order(exporter: str, module: torch.nn.Module) -> list[str]:
     return ["torchscript", "dynamo"]
 
 
-def _check_options(exporter, opset, static_batches, verify_batches) -> None:
-    if exporter not in EXPORTER_CHOICES:
-        raise UserError(f"unknown exporter '{exporter}'", hint=f"choose one of {', '.join(EXPORTER_CHOICES)}")
-    if opset is not None and not 9 <= opset <= 23:
-        raise UserError(f"opset {opset} is outside what the exporters support", hint="use 17 to 20; default 18")
-    for label, sizes in (("static batch", static_batches), ("verify batch", verify_batches)):
-        if sizes and any(int(s) < 1 for s in sizes):
-            raise UserError(f"{label} sizes must be >= 1, got {list(sizes)}")
-
-
-def _check_output_path(path: Path) -> None:
-    directory = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise UserError(f"output path {path} is a directory", hint="give a file name ending in .onnx")
-    if not directory.is_dir():
-        raise UserError(f"output directory {directory} does not exist")
-    if not _writable(directory):
-        raise UserError(f"cannot write to {directory}", hint="choose another output path")
-
-
-def _writable(directory: Path) -> bool:
-    try:
-        with tempfile.TemporaryFile(dir=directory):
-            return True
-    except OSError:
-        return False
-
-
-def _static_path(path: Path, size: int) -> Path:
-    return path.with_name(f"{path.stem}_b{size}{path.suffix or '.onnx'}")

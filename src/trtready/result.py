@@ -96,7 +96,7 @@ class Attempt:
     findings: list[Finding] = field(default_factory=list)
     passes: list[PassRecord] = field(default_factory=list)
     verification: list[VerifyRow] = field(default_factory=list)
-    score: tuple | None = None  # lower is better; see trtready.select
+    score: tuple | None = None  # lower is better; see trtready.selection
     model: Any = field(default=None, repr=False, compare=False)  # onnx_ir.Model, not serialized
 
     @property

@@ -17,7 +17,7 @@ from ..checking import verdict
 from ..result import Result, Severity
 from .groups import FindingGroup, group_findings
 
-__all__ = ["findings_renderable", "findings_table", "findings_text", "print_findings"]
+__all__ = ["findings_renderable", "findings_table", "findings_text", "print_findings", "shorten"]
 
 STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 PLAIN_WIDTH = 120
@@ -70,11 +70,12 @@ def _finding_cell(group: FindingGroup) -> Text:
     if len(group.findings) > 1:
         cell.append(f"\n{len(group.findings)} nodes: {group.nodes()}", style="dim")
     if group.first.fix:
-        cell.append(f"\nfix: {_shorten(group.first.fix, FIX_CHARS)}", style="green")
+        cell.append(f"\nfix: {shorten(group.first.fix, FIX_CHARS)}", style="green")
     return cell
 
 
-def _shorten(text: str, limit: int) -> str:
+def shorten(text: str, limit: int) -> str:
+    """``text`` on one line, cut to ``limit`` characters with an ellipsis."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

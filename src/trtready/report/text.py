@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..result import Result, Severity
-from .findings_table import findings_table
+from .findings_table import findings_table, shorten
 from .groups import group_findings
 
 __all__ = ["export_summary", "print_summary", "render_plain", "verdict"]
@@ -102,7 +102,7 @@ def _passes_table(records) -> Group:
         nodes = f"{p.nodes_before} -> {p.nodes_after}" if p.nodes_before is not None else "-"
         table.add_row(p.name, status, nodes, str(p.findings_removed))
         if p.message:
-            notes.append(Text(f"  {p.name}: {_shorten(p.message, 300)}", "yellow" if p.rolled_back else ""))
+            notes.append(Text(f"  {p.name}: {shorten(p.message, 300)}", "yellow" if p.rolled_back else ""))
     return Group(table, *notes)
 
 
@@ -115,7 +115,7 @@ def _verification_table(result: Result) -> Group:
         shape = "x".join(map(str, r.shape)) if r.shape is not None else "-"
         table.add_row(str(r.batch), r.output, Text(r.status, _STATUS_STYLE.get(r.status, "")), _num(r.max_abs), _num(r.rel_err), shape)
         if r.message:
-            notes.append(Text(f"  batch {r.batch}, {r.output}: {_shorten(r.message, 300)}", _STATUS_STYLE.get(r.status, "")))
+            notes.append(Text(f"  batch {r.batch}, {r.output}: {shorten(r.message, 300)}", _STATUS_STYLE.get(r.status, "")))
     return Group(table, *notes)
 
 
@@ -133,8 +133,3 @@ def _opt(value) -> str:
 
 def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:.2e}"
-
-
-def _shorten(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."

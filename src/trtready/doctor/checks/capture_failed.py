@@ -23,7 +23,7 @@ class CaptureFailed(Check):
         if not ex.ok and ex.error_kind == "other":
             findings.append(self.finding(f"torch.export exporter: capture fails: {ex.error}", ex.error_site))
         elif ex.error_kind == "specialized" and not ex.static_ok:
-            findings.append(self.finding(f"torch.export exporter: capture fails even with a static batch", None))
+            findings.append(self.finding("torch.export exporter: capture fails even with a static batch", None))
         if not evidence.eager.ok:
             findings.append(self.finding(f"the model raised on the example inputs: {evidence.eager.error}", None,
                                          severity=Severity.ERROR))
