@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from .errors import UserError
+from .errors import UserError, one_line
 from .exporters import ExportJob, run_attempt
 from .fixing import explain_remaining, fix_model
 from .inputs import FlatModel, sample_inputs
@@ -80,9 +80,10 @@ def export(
         diagnose=diagnose,
     )  # fmt: skip
     result = Result(command="export", model=name or type(model).__name__, options=options)
-    model = model.eval()
+    model = _in_eval_mode(model)
     args = args if isinstance(args, tuple) else (args,) if isinstance(args, torch.Tensor) else tuple(args)
-    flat = FlatModel(model, args, kwargs or {}).eval()
+    flat = FlatModel(model, args, kwargs or {})
+    flat.training = False  # the wrapper only: the model's own mode was set above
     base_example = flat.example
     check_output_path(Path(f))
     if static_batches:
@@ -95,6 +96,14 @@ def export(
                     batch=None, verify_batches=verify_batches, say=say)  # fmt: skip
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _in_eval_mode(model: torch.nn.Module) -> torch.nn.Module:
+    """``model.eval()``; a module unlifted from an ExportedProgram refuses it and is traced as captured."""
+    try:
+        return model.eval()
+    except NotImplementedError:
+        return model
 
 
 def _export_one(result, flat, input_names, output_names, path, options, *, batch, verify_batches, say) -> None:
@@ -127,11 +136,13 @@ def _add_diagnosis(result: Result, flat: FlatModel, options: dict) -> None:
 
     args, kwargs = flat.nested_args(flat.example)
     try:
+        if isinstance(flat.module, torch.jit.ScriptModule):
+            raise UserError("it needs the Python model, and this is a TorchScript module")
         doctor = diagnose(flat.module, tuple(args), kwargs, batch_dim=options["batch_dim"], opset=options["opset"])
-    except UserError as exc:  # e.g. a model that cannot be deep-copied: the export result stands
+    except Exception as exc:  # noqa: BLE001 - the diagnosis is an extra: the export result stands without it
         result.findings.append(Finding(
             rule_id="DOC900", name="doctor.skipped", severity=Severity.INFO, stage="doctor",
-            message=f"the PyTorch-side diagnosis could not run: {exc}",
+            message=f"the PyTorch-side diagnosis could not run: {exc if isinstance(exc, UserError) else one_line(exc)}",
         ))  # fmt: skip
         return
     known = {(f.rule_id, str(f.source)) for f in result.findings}

@@ -92,25 +92,26 @@ class FlatModel(torch.nn.Module):
     def _call_args(self, bound: dict) -> tuple[list, dict]:
         """Arguments for the module from bound parameters.
 
-        Parameters go by keyword, so that an optional parameter the example left
-        out cannot shift the next one into its slot; only when ``*args`` is
-        bound must the ones before it go by position.
+        Parameters go by position up to the first optional one the example left
+        out, and by keyword after it, so that the next one cannot shift into the
+        missing one's slot (``forward(x, cache=None, mask=None)`` called with
+        ``x`` and ``mask``).
         """
-        kinds = self._param_kinds
-        positional = any(kinds.get(n) == inspect.Parameter.VAR_POSITIONAL and v for n, v in bound.items())
         args, kwargs = [], {}
-        for name, value in bound.items():
-            kind = kinds.get(name)
+        gap = False
+        for name, kind in self._param_kinds.items() or ((n, None) for n in bound):
+            if name not in bound:
+                gap = gap or kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                continue
+            value = bound[name]
             if kind == inspect.Parameter.VAR_POSITIONAL:
                 args.extend(value)
             elif kind == inspect.Parameter.VAR_KEYWORD:
                 kwargs.update(value)
-            elif kind == inspect.Parameter.POSITIONAL_ONLY or kind is None or (
-                positional and kind == inspect.Parameter.POSITIONAL_OR_KEYWORD
-            ):
-                args.append(value)
-            else:
+            elif kind == inspect.Parameter.KEYWORD_ONLY or (gap and kind == inspect.Parameter.POSITIONAL_OR_KEYWORD):
                 kwargs[name] = value
+            else:
+                args.append(value)
         return args, kwargs
 
     def describe_outputs(self, output_names: list[str] | None) -> tuple:

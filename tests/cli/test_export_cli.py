@@ -97,3 +97,25 @@ def test_bad_input_gives_one_line_and_exit_2(run_cli, tmp_path, case):
     assert len(lines) == 1, proc.stderr
     assert expected in lines[0] and "Traceback" not in proc.stderr
     assert not [p for p in set(tmp_path.iterdir()) - before if p.suffix == ".onnx"]
+
+
+def test_torchscript_pt_is_scripted_and_exported(run_cli, tmp_path):
+    from tests.export.models import NeedsThreeChannels
+
+    torch.jit.script(NeedsThreeChannels()).save(str(tmp_path / "m.pt"))
+    proc = run_cli("export", "m.pt", "-o", "m.onnx", "--input", "x:2x3x8x8", "--json", "m.json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads((tmp_path / "m.json").read_text())
+    assert [a["exporter"] for a in data["attempts"]] == ["torchscript"]  # torch.export cannot take a ScriptModule
+    assert data["verified"]
+
+
+def test_exported_program_pt2_brings_its_example(run_cli, tmp_path):
+    from tests.export.models import NeedsThreeChannels
+
+    batch = torch.export.Dim("batch", min=1, max=64)
+    program = torch.export.export(NeedsThreeChannels(), (torch.rand(2, 3, 8, 8),), dynamic_shapes=({0: batch},))
+    torch.export.save(program, str(tmp_path / "m.pt2"))
+    proc = run_cli("export", "m.pt2", "-o", "m.onnx", "--json", "m.json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads((tmp_path / "m.json").read_text())["verified"]

@@ -20,6 +20,9 @@ def export(model: torch.nn.Module, example: tuple, job: ExportJob) -> None:
         names = [n for n, b in zip(job.input_names, job.batched_inputs) if b]
         names += [n for n, b in zip(job.output_names, job.batched_outputs) if b]
         dynamic_axes = {n: {job.batch_dim: "batch"} for n in names}
+    inner = getattr(model, "module", None)
+    if isinstance(inner, torch.jit.ScriptModule):  # scripted: export it as is (the tracer cannot enter it)
+        model = inner
     with torch.no_grad():
         torch.onnx.export(
             model,

@@ -34,7 +34,10 @@ def diagnose_batch_failure(
     model: ir.Model, rows: list[VerifyRow], export_batch: int, batch_dim: int, warnings: list[str]
 ) -> list[Finding]:
     """Findings for rows that fail at a batch other than the export batch (none if none fail)."""
-    failed = [r for r in rows if r.batch != export_batch and r.status in ("fail", "error")]
+    failed = [
+        r for r in rows
+        if r.batch != export_batch and r.status in ("fail", "error") and not (r.message or "").startswith("PyTorch")
+    ]  # fmt: skip
     if not failed or any(r.batch == export_batch and r.status in ("fail", "error") for r in rows):
         return []
     nodes = _suspects(model, export_batch, batch_dim, failed)
