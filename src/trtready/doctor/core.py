@@ -20,7 +20,7 @@ from typing import Any
 import torch
 
 from ..errors import one_line
-from ..exporters.isolate import IsolatedError, run_isolated
+from ..exporters.isolate import IsolatedError, start_isolated
 from ..inputs import FlatModel, batch_size_of, batched, resize_batch
 from ..result import Finding, Result, Severity
 from .checks import all_checks
@@ -63,8 +63,11 @@ def diagnose(
     flat = FlatModel(work, args, kwargs)
     example = flat.example
     inputs_a, inputs_b, flags = _batches(example, batch_dim)
-    trace = _isolated(trace_probe, TraceEvidence, result, flat, inputs_a, inputs_b, opset, timeout=timeout)
-    export = _isolated(export_probe, ExportEvidence, result, flat, inputs_a, flags, batch_dim, opset, timeout=timeout)
+    # The two exporter probes run at once, each in its own forked child (one core each).
+    tracing = start_isolated(trace_probe, flat, inputs_a, inputs_b, opset)
+    exporting = start_isolated(export_probe, flat, inputs_a, flags, batch_dim, opset)
+    trace = _collect(tracing, TraceEvidence, result, timeout=timeout)
+    export = _collect(exporting, ExportEvidence, result, timeout=timeout)
     eager = eager_probe(flat, example)
     evidence = Evidence(result.model, batch_dim, trace, export, eager, training, root_training)
     result.findings = _run_checks(evidence, result)
@@ -99,11 +102,11 @@ def _batches(example: tuple, batch_dim: int) -> tuple[tuple, tuple | None, list[
     return inputs_a, resize_batch(inputs_a, batch_dim, size_a + 1), flags
 
 
-def _isolated(probe, empty, result: Result, *args, timeout: float):
+def _collect(started, empty, result: Result, *, timeout: float):
     try:
-        return run_isolated(probe, *args, timeout=timeout)
+        return started.result(timeout)
     except IsolatedError as exc:
-        result.errors.append(f"{probe.__name__}: {exc}")
+        result.errors.append(f"{started.name}: {exc}")
         return empty(error=str(exc))
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..errors import one_line
 
-__all__ = ["IsolatedError", "run_isolated"]
+__all__ = ["Isolated", "IsolatedError", "run_isolated", "start_isolated"]
 
 
 class IsolatedError(Exception):
@@ -32,22 +32,40 @@ class IsolatedError(Exception):
 
 def run_isolated(fn: Callable[..., Any], *args: Any, timeout: float | None = None) -> Any:
     """``fn(*args)`` in a forked child; returns its (picklable) value or raises IsolatedError."""
-    if os.environ.get("TRTREADY_NO_ISOLATE") or "fork" not in mp.get_all_start_methods():
-        return _in_process(fn, args)
-    ctx = mp.get_context("fork")
-    receiver, sender = ctx.Pipe(duplex=False)
-    with tempfile.NamedTemporaryFile(prefix="trtready-child-", suffix=".log", delete=False) as log:
-        log_path = log.name
-    child = ctx.Process(target=_child_main, args=(sender, log_path, fn, args), daemon=True)
-    child.start()
-    sender.close()
-    try:
-        return _collect(child, receiver, log_path, timeout)
-    finally:
-        if child.is_alive():
-            child.kill()
-        child.join()
-        os.unlink(log_path)
+    return start_isolated(fn, *args).result(timeout)
+
+
+class Isolated:
+    """A started child; ``result()`` waits for its value (several can run at once)."""
+
+    def __init__(self, fn: Callable[..., Any], args: tuple):
+        self._fn, self._args, self._child = fn, args, None
+        self.name = getattr(fn, "__name__", "child")
+        if os.environ.get("TRTREADY_NO_ISOLATE") or "fork" not in mp.get_all_start_methods():
+            return  # run in-process, in result()
+        ctx = mp.get_context("fork")
+        self._receiver, sender = ctx.Pipe(duplex=False)
+        with tempfile.NamedTemporaryFile(prefix="trtready-child-", suffix=".log", delete=False) as log:
+            self._log_path = log.name
+        self._child = ctx.Process(target=_child_main, args=(sender, self._log_path, fn, args), daemon=True)
+        self._child.start()
+        sender.close()
+
+    def result(self, timeout: float | None = None) -> Any:
+        if self._child is None:
+            return _in_process(self._fn, self._args)
+        try:
+            return _collect(self._child, self._receiver, self._log_path, timeout)
+        finally:
+            if self._child.is_alive():
+                self._child.kill()
+            self._child.join()
+            os.unlink(self._log_path)
+
+
+def start_isolated(fn: Callable[..., Any], *args: Any) -> Isolated:
+    """Fork a child running ``fn(*args)`` now; collect with ``.result(timeout)``."""
+    return Isolated(fn, args)
 
 
 def _in_process(fn: Callable[..., Any], args: tuple) -> Any:
