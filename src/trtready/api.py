@@ -134,19 +134,22 @@ def _add_diagnosis(result: Result, flat: FlatModel, options: dict) -> None:
     """``trtready doctor`` on the model, once, when an exporter failed: every blocker at its line."""
     from .doctor import diagnose
 
+    if isinstance(flat.module, torch.jit.ScriptModule):
+        return _diagnosis_skipped(result, "it needs the Python model, and this is a TorchScript module")
     args, kwargs = flat.nested_args(flat.example)
     try:
-        if isinstance(flat.module, torch.jit.ScriptModule):
-            raise UserError("it needs the Python model, and this is a TorchScript module")
         doctor = diagnose(flat.module, tuple(args), kwargs, batch_dim=options["batch_dim"], opset=options["opset"])
     except Exception as exc:  # noqa: BLE001 - the diagnosis is an extra: the export result stands without it
-        result.findings.append(Finding(
-            rule_id="DOC900", name="doctor.skipped", severity=Severity.INFO, stage="doctor",
-            message=f"the PyTorch-side diagnosis could not run: {exc if isinstance(exc, UserError) else one_line(exc)}",
-        ))  # fmt: skip
-        return
+        return _diagnosis_skipped(result, str(exc) if isinstance(exc, UserError) else one_line(exc))
     known = {(f.rule_id, str(f.source)) for f in result.findings}
     result.findings += [f for f in doctor.findings if (f.rule_id, str(f.source)) not in known]
+
+
+def _diagnosis_skipped(result: Result, why: str) -> None:
+    result.findings.append(Finding(
+        rule_id="DOC900", name="doctor.skipped", severity=Severity.INFO, stage="doctor",
+        message=f"the PyTorch-side diagnosis could not run: {why}",
+    ))  # fmt: skip
 
 
 def _attempt(name: str, plan: Plan, options: dict, tmp: Path, say: Progress) -> Attempt:
@@ -154,28 +157,8 @@ def _attempt(name: str, plan: Plan, options: dict, tmp: Path, say: Progress) -> 
     attempt = run_attempt(name, plan.flat, plan.example, job)
     if not attempt.ok:
         return attempt
-    say(f"simplifying the {name} export ({attempt.node_count} nodes)")
-    raw = attempt.model
-    simplified, records = simplify(raw)
-    attempt.passes += records
-    candidates = [simplified, raw] if simplified is not raw else [raw]
-    if options["fix"]:
-        say(f"fixing the {name} export (each fix checked in ONNX Runtime)")
-        fixed, records = fix_model(
-            simplified, _fix_feeds(plan, options), trt=options["trt"], skip=options["skip_fixes"],
-            export_batch=plan.export_batch, atol=options["atol"], rtol=options["rtol"],
-        )  # fmt: skip
-        attempt.passes += records
-        if fixed is not simplified and simplified is raw:  # simplifying failed on the unfixed model: retry
-            fixed, records = simplify(fixed)
-            if not any(r.rolled_back for r in records):
-                for record in attempt.passes:
-                    if record.rolled_back and record.message and not record.name.startswith("fix."):
-                        record.message += "; after the fixes, simplification succeeded"
-            attempt.passes += records
-        if fixed is not simplified:
-            candidates.insert(0, fixed)
-    attempt.model = candidates[0]
+    candidates = _processed_models(attempt, plan, options, say)
+    attempt.model = candidates[0][1]
     if options["verify"]:
         say(f"verifying the {name} export in ONNX Runtime at batches {plan.batches}")
         attempt.model, attempt.verification = _first_verified(candidates, name, plan, options, tmp, attempt)
@@ -190,21 +173,47 @@ def _attempt(name: str, plan: Plan, options: dict, tmp: Path, say: Progress) -> 
     return attempt
 
 
+def _processed_models(attempt: Attempt, plan: Plan, options: dict, say: Progress) -> list[tuple[str, Any]]:
+    """``[(label, model)]``, most processed first: fixed, simplified, raw (those that differ)."""
+    say(f"simplifying the {attempt.exporter} export ({attempt.node_count} nodes)")
+    raw = attempt.model
+    simplified, records = simplify(raw)
+    attempt.passes += records
+    candidates = [("raw", raw)] if simplified is raw else [("simplified", simplified), ("raw", raw)]
+    if not options["fix"]:
+        return candidates
+    say(f"fixing the {attempt.exporter} export (each fix checked in ONNX Runtime)")
+    fixed, records = fix_model(
+        simplified, _fix_feeds(plan, options), trt=options["trt"], skip=options["skip_fixes"],
+        export_batch=plan.export_batch, atol=options["atol"], rtol=options["rtol"],
+    )  # fmt: skip
+    attempt.passes += records
+    if fixed is simplified:
+        return candidates
+    if simplified is raw:  # simplification was rolled back on the unfixed model (a pinned batch): retry
+        fixed, records = simplify(fixed)
+        if not any(r.rolled_back for r in records):
+            for record in attempt.passes:
+                if record.rolled_back and record.message and not record.name.startswith("fix."):
+                    record.message += "; after the fixes, simplification succeeded"
+        attempt.passes += records
+    return [("fixed", fixed), *candidates]
+
+
 def _first_verified(candidates, name, plan, options, tmp: Path, attempt: Attempt):
     """Verify the most processed model first; fall back to less processed ones that pass."""
-    labels = ["fixed", "simplified", "raw"][-len(candidates):]
     first_rows = None
-    for label, model in zip(labels, candidates):
+    for label, model in candidates:
         rows = _verify(model, tmp / f"{name}.{label}.onnx", plan, options)
         first_rows = first_rows or rows
         if _rows_pass(rows):
-            if model is not candidates[0]:
+            if model is not candidates[0][1]:
                 attempt.passes.append(PassRecord(
                     name=f"keep-{label}", modified=False, rolled_back=True,
                     message=f"the more processed model failed verification; kept the {label} export",
                 ))  # fmt: skip
             return model, rows
-    return candidates[0], first_rows
+    return candidates[0][1], first_rows
 
 
 def _fix_feeds(plan: Plan, options: dict) -> dict:
