@@ -86,3 +86,17 @@ def test_feeds_follow_graph_inputs():
     model = ir.from_onnx_text(MODEL)
     feeds = feeds_for_model(model, 3)
     assert feeds["x"].shape == (3, 4) and feeds["x"].dtype == np.float32
+
+
+def test_no_fix_is_applied_when_the_model_cannot_run():
+    text = """
+<ir_version: 8, opset_import: ["" : 18, "trt.plugins" : 1]>
+agraph (float[N, 4] x) => (float[N, 4] y) {
+    a = Identity(x)
+    y = trt.plugins.MyPlugin(a)
+}
+"""
+    model = ir.from_onnx_text(text)
+    fixed, records = apply_fixes(model, [DropIdentityPass()], _feeds(model))
+    assert fixed is model
+    assert [r.name for r in records] == ["fix"] and "cannot run" in records[0].message

@@ -42,6 +42,10 @@ def apply_fixes(
     records = []
     with tempfile.TemporaryDirectory(prefix="trtready-fix-") as tmp:
         reference = _run_all(model, feeds, Path(tmp) / "before.onnx")
+        if all(isinstance(r, str) for r in reference.values()):  # nothing to compare against: no fix is provable
+            reason = next(iter(reference.values()), "no inputs")
+            return model, [PassRecord(name="fix", modified=False, rolled_back=True,
+                                      message=f"no fix applied: ONNX Runtime cannot run the model ({reason})")]  # fmt: skip
         for fix in passes:
             before = _count(model, fix, trt)
             if fix.fixes and not before:
