@@ -22,6 +22,7 @@ from .fixing import explain_remaining, fix_model
 from .inputs import FlatModel, sample_inputs
 from .ir import count_nodes, save_model_atomic, value_shape
 from .planning import Plan, check_options, check_output_path, make_plan, rewrite_options, static_path
+from .plugins import resolve_plugins
 from .report.trtexec import trtexec_command
 from .result import Artifact, Attempt, Finding, PassRecord, Result, Severity
 from .rules import check_model
@@ -60,6 +61,7 @@ def export(
     atol: float = DEFAULT_ATOL,
     rtol: float = DEFAULT_RTOL,
     trt: str | None = None,
+    plugins: dict | None = None,
     name: str | None = None,
     progress: Progress | None = None,
 ) -> Result:
@@ -67,7 +69,9 @@ def export(
 
     Returns a :class:`Result`, truthy when a file was written and verified.
     ``static_batches=[1, 4, 8]`` writes one file per batch size instead
-    (``model_b1.onnx``...). Raises :class:`UserError` for bad input only.
+    (``model_b1.onnx``...). ``plugins={"head": "MyPlugin"}`` exports submodules as
+    TensorRT plugin nodes (see :mod:`trtready.plugins`). Raises :class:`UserError`
+    for bad input only.
     """
     start = time.perf_counter()
     say = progress or (lambda _msg: None)
@@ -79,7 +83,11 @@ def export(
         trt=release.version, rewrites=rewrite_options(rewrites, disable_rewrites, enable_rewrites),
         diagnose=diagnose,
     )  # fmt: skip
+    options["plugins"] = resolve_plugins(model, plugins)
+    options["verify"] = verify and not options["plugins"]  # ONNX Runtime cannot run plugin nodes
     result = Result(command="export", model=name or type(model).__name__, options=options)
+    if verify and options["plugins"]:
+        result.findings.append(_plugins_unverified(options["plugins"]))
     model = _in_eval_mode(model)
     args = args if isinstance(args, tuple) else (args,) if isinstance(args, torch.Tensor) else tuple(args)
     flat = FlatModel(model, args, kwargs or {})
@@ -113,7 +121,7 @@ def _export_one(result, flat, input_names, output_names, path, options, *, batch
     result.options["verify_batches"] = plan.batches
     with tempfile.TemporaryDirectory(prefix="trtready-") as tmp:
         attempts = []
-        for name in _exporter_order(options["exporter"], flat.module):
+        for name in _exporter_order(options["exporter"], flat.module, bool(options["plugins"])):
             say(f"exporting with the {name} exporter" + (f" at batch {batch}" if batch else ""))
             attempt = _attempt(name, plan, options, Path(tmp), say)
             attempts.append(attempt)
@@ -163,7 +171,7 @@ def _attempt(name: str, plan: Plan, options: dict, tmp: Path, say: Progress) -> 
         say(f"verifying the {name} export in ONNX Runtime at batches {plan.batches}")
         attempt.model, attempt.verification = _first_verified(candidates, name, plan, options, tmp, attempt)
         attempt.verified = _rows_pass(attempt.verification)
-    attempt.findings = check_model(attempt.model, trt=options["trt"])
+    attempt.findings = check_model(attempt.model, trt=options["trt"], plugins=_plugin_ops(options))
     if options["fix"]:
         attempt.findings = explain_remaining(attempt.findings, attempt.passes)
     if plan.export_batch and attempt.verification:
@@ -270,10 +278,23 @@ def _io(value) -> dict:
     return {"name": value.name, "shape": value_shape(value), "dtype": str(value.dtype.name if value.dtype else None)}
 
 
-def _exporter_order(exporter: str, module: torch.nn.Module) -> list[str]:
+def _plugin_ops(options: dict) -> list[str]:
+    return [spec.name for spec in options["plugins"].values()]
+
+
+def _plugins_unverified(plugins: dict) -> Finding:
+    names = ", ".join(f"{path} -> {spec.name}" for path, spec in plugins.items())
+    return Finding(
+        rule_id="VER002", name="verify.plugin-unverified", severity=Severity.WARNING, stage="verify",
+        message=f"not verified: ONNX Runtime has no kernel for the plugin nodes ({names})",
+        fix="verify the engine with TensorRT, e.g. polygraphy run model.onnx --trt --plugins libmyplugin.so",
+    )  # fmt: skip
+
+
+def _exporter_order(exporter: str, module: torch.nn.Module, with_plugins: bool = False) -> list[str]:
     if exporter != "auto":
         return [exporter]
-    if isinstance(module, torch.jit.ScriptModule):
+    if isinstance(module, torch.jit.ScriptModule) or with_plugins:
         return ["torchscript"]
     return ["torchscript", "dynamo"]
 

@@ -57,6 +57,7 @@ def make_plan(flat, input_names, output_names, options, batch, verify_batches) -
         input_names=names, output_names=flat.output_names, batched_inputs=batched(example, batch_dim),
         batched_outputs=[o.dim() > batch_dim and o.shape[batch_dim] == export_batch for o in outputs],
         dynamic_batch=dynamic, batch_dim=batch_dim, opset=options["opset"], rewrites=options["rewrites"],
+        plugins=options["plugins"],
     )  # fmt: skip
     return Plan(flat, example, export_batch, batches, template)
 

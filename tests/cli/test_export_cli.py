@@ -119,3 +119,13 @@ def test_exported_program_pt2_brings_its_example(run_cli, tmp_path):
     proc = run_cli("export", "m.pt2", "-o", "m.onnx", "--json", "m.json")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert json.loads((tmp_path / "m.json").read_text())["verified"]
+
+
+def test_plugin_module_option(run_cli, tmp_path):
+    proc = run_cli("export", f"{MODELS}:build_plugin_model", "-o", "p.onnx", "--plugin-module", "head=MyHead:1",
+                   "--json", "p.json")  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads((tmp_path / "p.json").read_text())
+    assert data["chosen"] == "torchscript" and "VER002" in {f["rule_id"] for f in data["findings"]}
+    check = run_cli("check", "p.onnx", "--plugin", "MyHead")
+    assert check.returncode == 0, check.stdout

@@ -86,3 +86,28 @@ class WithInverse(nn.Module):
 
     def forward(self, x):
         return torch.linalg.inv(x + 3 * torch.eye(3))
+
+
+class HeadForPlugin(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x):
+        return self.fc(x).relu()
+
+
+class WithPluginHead(nn.Module):
+    """A model whose head a user wants to run as a custom TensorRT plugin."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.head = HeadForPlugin()
+
+    def forward(self, x):
+        return self.head(self.body(x)) * 2
+
+
+def build_plugin_model():
+    return WithPluginHead().eval(), (torch.rand(2, 4),)

@@ -128,3 +128,26 @@ def test_failed_attempt_brings_the_diagnosis(tmp_path):
     assert any(not a.ok for a in result.attempts)
     doctor = [f for f in result.findings if f.stage == "doctor"]
     assert any(f.rule_id == "DOC101" and f.source.file.endswith("models.py") for f in doctor)
+
+
+def test_submodule_mapped_to_a_tensorrt_plugin_node(tmp_path):
+    from trtready.plugins import PluginSpec
+
+    out = tmp_path / "plugin.onnx"
+    spec = PluginSpec("MyHead", version="2", namespace="acme", attributes={"alpha": 0.5, "mode": "fast"})
+    result = trtready.export(models.WithPluginHead(), torch.rand(2, 4), out, plugins={"head": spec})
+    assert result.written and result.chosen == "torchscript"
+    nodes = [n for n in ir.load(out).graph if n.domain == "trt.plugins"]
+    assert [n.op_type for n in nodes] == ["MyHead"]
+    attrs = {k: a.value for k, a in nodes[0].attributes.items()}
+    assert attrs == {"plugin_version": "2", "plugin_namespace": "acme", "alpha": 0.5, "mode": "fast"}
+    assert ir.load(out).graph.outputs[0].shape[0] == ir.SymbolicDim("batch")
+    assert not [f for f in result.findings if f.rule_id in ("TRT101", "TRT102")]  # declared: accepted
+    assert "VER002" in {f.rule_id for f in result.findings} and not result.verified
+    undeclared = trtready.check(out).findings
+    assert any(f.rule_id == "TRT102" and f.op_type == "MyHead" for f in undeclared)
+
+
+def test_plugin_for_a_missing_submodule_is_a_user_error(tmp_path):
+    with pytest.raises(trtready.UserError, match="no submodule 'tail'"):
+        trtready.export(models.WithPluginHead(), torch.rand(2, 4), tmp_path / "x.onnx", plugins={"tail": "X"})

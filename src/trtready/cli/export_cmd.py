@@ -51,6 +51,8 @@ def add_export_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--atol", type=float, default=None, help="absolute tolerance (default 1e-4)")
     parser.add_argument("--rtol", type=float, default=None, help="relative L2 tolerance (default 1e-3)")
     parser.add_argument("--trt", default=None, help="TensorRT release to check against (default: newest)")
+    parser.add_argument("--plugin-module", action="append", default=[], metavar="PATH=Plugin[:ver[:ns]]",
+                        help="export submodule PATH as TensorRT plugin node trt.plugins::Plugin (repeatable)")  # fmt: skip
     parser.add_argument("--allow-pickle", action="store_true",
                         help="load .pt files with full pickle (only for files you trust)")  # fmt: skip
     parser.add_argument("--json", default=None, metavar="PATH", help="write the result as JSON")
@@ -78,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
 def export_and_report(loaded, output: str, args: argparse.Namespace) -> int:
     """Run the export with a progress display, print the summary, write --json/--report."""
     from .. import api
+    from ..plugins import parse_plugin_option
     from ..report.console import console, progress_status
     from ..report.markdown_export import export_markdown
     from ..report.text import print_summary
@@ -89,6 +92,7 @@ def export_and_report(loaded, output: str, args: argparse.Namespace) -> int:
         kwargs=kwargs, input_names=names, dynamic_batch=not args.no_dynamic_batch, batch_dim=args.batch_dim,
         exporter=args.exporter, opset=args.opset, verify=not args.no_verify, verify_batches=args.verify_batches,
         static_batches=args.static_batches, trt=args.trt, name=loaded.name,
+        plugins=dict(parse_plugin_option(p) for p in args.plugin_module),
         fix=not args.no_fix, skip_fixes=tuple(args.skip_fix), rewrites=not args.no_rewrites,
         disable_rewrites=tuple(args.disable_rewrite), enable_rewrites=tuple(args.enable_rewrite),
     )  # fmt: skip

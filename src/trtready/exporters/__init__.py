@@ -19,6 +19,7 @@ import torch
 
 from ..ir import count_nodes, iter_nodes, load_model
 from ..result import Attempt
+from ..plugins import plugin_modules
 from ..rewrites import apply_to_module
 from . import dynamo, torchscript
 from .isolate import IsolatedError, run_isolated
@@ -70,7 +71,8 @@ def _export_in_child(export_fn, model, example, job: ExportJob) -> tuple[list[st
     torch.backends.mha.set_fastpath_enabled(False)
     user_module = getattr(model, "module", model)  # rewrite inside the user's forward, not FlatModel's
     rewriting = apply_to_module(user_module, **job.rewrites) if job.rewrites is not None else nullcontext()
-    with warnings.catch_warnings(record=True) as caught, rewriting as mode:
+    plugging = plugin_modules(user_module, job.plugins) if job.plugins else nullcontext()
+    with warnings.catch_warnings(record=True) as caught, rewriting as mode, plugging:
         warnings.simplefilter("always")
         export_fn(model, example, job)
     if not Path(job.path).is_file():

@@ -18,6 +18,8 @@ NAME = "dynamo"
 def export(model: torch.nn.Module, example: tuple, job: ExportJob) -> None:
     if isinstance(model, torch.jit.ScriptModule):
         raise TypeError("the torch.export-based exporter cannot take a TorchScript module")
+    if job.plugins:
+        raise TypeError("plugin mappings are exported with the TorchScript exporter")
     dynamic_shapes = None
     if job.dynamic_batch:
         # The model is a FlatModel, forward(*tensors): the specs go in one tuple for the varargs.

@@ -19,3 +19,5 @@ class ExportJob:
     opset: int
     # torch-level rewrites: {"enabled": ..., "disabled": ..., "opt_in": ...}; None turns them off
     rewrites: dict | None = field(default=None)
+    # submodule path -> plugins.PluginSpec: exported as TensorRT plugin nodes (TorchScript exporter only)
+    plugins: dict = field(default_factory=dict)
