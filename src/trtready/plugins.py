@@ -1,7 +1,9 @@
 """Map PyTorch submodules to TensorRT plugin nodes in the exported ONNX (seeds 002, 003).
 
 ``export(model, args, f, plugins={"head": "MyHeadPlugin"})`` exports the
-submodule ``model.head`` as one node ``trt.plugins::MyHeadPlugin`` with the
+submodule ``model.head`` as one node ``trt.plugins::MyHeadPlugin``, and
+``plugins={"torch.nn.functional.grid_sample": "GridSamplePlugin"}`` every call
+of that function (its tensor arguments become the node's inputs), with the
 attributes TensorRT's ONNX parser reads to find the plugin creator
 (``plugin_version``, ``plugin_namespace``), plus any extra plugin fields.
 The checker then accepts the op (it is declared).
@@ -17,10 +19,12 @@ verified on CPU: verify the engine with TensorRT.
 from __future__ import annotations
 
 import contextlib
+import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import torch
+from torch.overrides import TorchFunctionMode
 
 from .errors import UserError
 
@@ -47,34 +51,73 @@ def parse_plugin_option(text: str) -> tuple[str, PluginSpec]:
 
 
 def resolve_plugins(model: torch.nn.Module, plugins: dict | None) -> dict[str, PluginSpec]:
-    """Check that every mapped path names a submodule; accept plain names for specs."""
+    """Check that every key names a submodule or a ``torch.`` function; accept plain names for specs."""
     resolved = {}
     for path, spec in (plugins or {}).items():
-        try:
-            model.get_submodule(path)
-        except AttributeError:
-            raise UserError(f"no submodule '{path}' to map to a plugin", hint="use a name from model.named_modules()") from None
+        if path.startswith("torch."):
+            _function(path)
+        else:
+            try:
+                model.get_submodule(path)
+            except AttributeError:
+                raise UserError(f"no submodule '{path}' to map to a plugin",
+                                hint="use a name from model.named_modules(), or a torch.* function") from None
         resolved[path] = spec if isinstance(spec, PluginSpec) else PluginSpec(str(spec))
     return resolved
 
 
+def _function(path: str):
+    module_name, _, attr = path.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError):
+        raise UserError(f"no function '{path}' to map to a plugin", hint="e.g. torch.nn.functional.grid_sample") from None
+
+
 @contextlib.contextmanager
 def plugin_modules(root: torch.nn.Module, plugins: dict[str, PluginSpec]) -> Iterator[None]:
-    """While active, each mapped submodule exports as its plugin node (TorchScript exporter)."""
+    """While active, mapped submodules and functions export as plugin nodes (TorchScript exporter)."""
     patched = []
+    functions = {_function(p): spec for p, spec in plugins.items() if p.startswith("torch.")}
     try:
         for path, spec in plugins.items():
+            if path.startswith("torch."):
+                continue
             module = root.get_submodule(path)
             function = _plugin_function(spec, module.forward)
             patched.append((module, "forward" in module.__dict__, module.forward))
             module.forward = lambda *inputs, _f=function: _f.apply(*inputs)
-        yield
+        with _PluginCalls(functions) if functions else contextlib.nullcontext():
+            yield
     finally:
         for module, had_own, original in reversed(patched):
             if had_own:
                 module.forward = original
             else:
                 del module.forward
+
+
+class _PluginCalls(TorchFunctionMode):
+    """Route calls of mapped torch functions through their plugin's autograd.Function."""
+
+    def __init__(self, table: dict):
+        super().__init__()
+        self.table = table
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        spec = self.table.get(func)
+        if spec is None:
+            return func(*args, **kwargs)
+        slots = [i for i, a in enumerate(args) if isinstance(a, torch.Tensor)]
+
+        def original(*tensors):
+            call = list(args)
+            for i, t in zip(slots, tensors):
+                call[i] = t
+            return func(*call, **kwargs)
+
+        return _plugin_function(spec, original).apply(*(args[i] for i in slots))
 
 
 def _plugin_function(spec: PluginSpec, original):

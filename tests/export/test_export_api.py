@@ -151,3 +151,18 @@ def test_submodule_mapped_to_a_tensorrt_plugin_node(tmp_path):
 def test_plugin_for_a_missing_submodule_is_a_user_error(tmp_path):
     with pytest.raises(trtready.UserError, match="no submodule 'tail'"):
         trtready.export(models.WithPluginHead(), torch.rand(2, 4), tmp_path / "x.onnx", plugins={"tail": "X"})
+
+
+def test_torch_function_mapped_to_a_tensorrt_plugin_node(tmp_path):
+    class Warp(torch.nn.Module):
+        def forward(self, image, grid):
+            return torch.nn.functional.grid_sample(image, grid, align_corners=False) + 1
+
+    out = tmp_path / "gs.onnx"
+    args = (torch.rand(2, 3, 8, 8), torch.rand(2, 4, 4, 2) * 2 - 1)
+    result = trtready.export(Warp(), args, out, plugins={"torch.nn.functional.grid_sample": "GridSamplePlugin"})
+    graph = ir.load(out).graph
+    plugin = [n for n in graph if n.domain == "trt.plugins"]
+    assert [n.op_type for n in plugin] == ["GridSamplePlugin"] and len(plugin[0].inputs) == 2
+    assert not any(n.op_type == "GridSample" for n in graph)
+    assert result.written and "VER002" in {f.rule_id for f in result.findings}

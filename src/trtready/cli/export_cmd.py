@@ -52,7 +52,8 @@ def add_export_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rtol", type=float, default=None, help="relative L2 tolerance (default 1e-3)")
     parser.add_argument("--trt", default=None, help="TensorRT release to check against (default: newest)")
     parser.add_argument("--plugin-module", action="append", default=[], metavar="PATH=Plugin[:ver[:ns]]",
-                        help="export submodule PATH as TensorRT plugin node trt.plugins::Plugin (repeatable)")  # fmt: skip
+                        help="export submodule PATH (or a torch.* function) as TensorRT plugin node "
+                        "trt.plugins::Plugin (repeatable)")  # fmt: skip
     parser.add_argument("--allow-pickle", action="store_true",
                         help="load .pt files with full pickle (only for files you trust)")  # fmt: skip
     parser.add_argument("--json", default=None, metavar="PATH", help="write the result as JSON")
