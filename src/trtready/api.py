@@ -19,12 +19,12 @@ import torch
 from .errors import UserError, one_line
 from .exporters import ExportJob, run_attempt
 from .fixing import explain_remaining, fix_model
-from .inputs import FlatModel, sample_inputs
+from .inputs import FlatModel, eval_mode, sample_inputs
 from .ir import count_nodes, save_model_atomic, value_shape
 from .planning import Plan, check_options, check_output_path, make_plan, rewrite_options, static_path
 from .plugins import resolve_plugins
 from .report.trtexec import trtexec_command
-from .result import Artifact, Attempt, Finding, PassRecord, Result, Severity
+from .result import Artifact, Attempt, Finding, PassRecord, Result, Severity, rows_verified
 from .rules import check_model
 from .selection import choose_attempt, is_clean
 from .simplify import simplify
@@ -88,7 +88,7 @@ def export(
     result = Result(command="export", model=name or type(model).__name__, options=options)
     if verify and options["plugins"]:
         result.findings.append(_plugins_unverified(options["plugins"]))
-    model = _in_eval_mode(model)
+    model = eval_mode(model)
     args = args if isinstance(args, tuple) else (args,) if isinstance(args, torch.Tensor) else tuple(args)
     flat = FlatModel(model, args, kwargs or {})
     flat.training = False  # the wrapper only: the model's own mode was set above
@@ -104,14 +104,6 @@ def export(
                     batch=None, verify_batches=verify_batches, say=say)  # fmt: skip
     result.seconds = time.perf_counter() - start
     return result
-
-
-def _in_eval_mode(model: torch.nn.Module) -> torch.nn.Module:
-    """``model.eval()``; a module unlifted from an ExportedProgram refuses it and is traced as captured."""
-    try:
-        return model.eval()
-    except NotImplementedError:
-        return model
 
 
 def _export_one(result, flat, input_names, output_names, path, options, *, batch, verify_batches, say) -> None:
@@ -170,7 +162,7 @@ def _attempt(name: str, plan: Plan, options: dict, tmp: Path, say: Progress) -> 
     if options["verify"]:
         say(f"verifying the {name} export in ONNX Runtime at batches {plan.batches}")
         attempt.model, attempt.verification = _first_verified(candidates, name, plan, options, tmp, attempt)
-        attempt.verified = _rows_pass(attempt.verification)
+        attempt.verified = rows_verified(attempt.verification)
     attempt.findings = check_model(attempt.model, trt=options["trt"], plugins=_plugin_ops(options))
     if options["fix"]:
         attempt.findings = explain_remaining(attempt.findings, attempt.passes)
@@ -214,7 +206,7 @@ def _first_verified(candidates, name, plan, options, tmp: Path, attempt: Attempt
     for label, model in candidates:
         rows = _verify(model, tmp / f"{name}.{label}.onnx", plan, options)
         first_rows = first_rows or rows
-        if _rows_pass(rows):
+        if rows_verified(rows):
             if model is not candidates[0][1]:
                 attempt.passes.append(PassRecord(
                     name=f"keep-{label}", modified=False, rolled_back=True,
@@ -241,10 +233,6 @@ def _verify(model, path: Path, plan: Plan, options: dict):
         input_names=plan.job_template["input_names"], output_names=plan.job_template["output_names"],
         batches=plan.batches, batch_dim=options["batch_dim"], atol=options["atol"], rtol=options["rtol"],
     )  # fmt: skip
-
-
-def _rows_pass(rows) -> bool:
-    return bool(rows) and all(r.status in ("pass", "degenerate") for r in rows) and any(r.passed for r in rows)
 
 
 def _record_chosen(result: Result, chosen: Attempt, reason: str, plan: Plan, path: Path, say: Progress) -> None:

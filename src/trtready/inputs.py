@@ -20,7 +20,7 @@ from torch.utils import _pytree as pytree
 from .errors import InputSpecError, ModelRunError
 from .loading import model_error
 
-__all__ = ["FlatModel", "InputSpec", "parse_input_spec", "resize_batch", "sample_inputs"]
+__all__ = ["FlatModel", "InputSpec", "eval_mode", "parse_input_spec", "resize_batch", "sample_inputs"]
 
 _DTYPES = {
     "float32": torch.float32, "float": torch.float32, "fp32": torch.float32,
@@ -179,6 +179,14 @@ def _output_names(paths: list[tuple]) -> list[str]:
     if all(isinstance(p[0], pytree.SequenceKey) for p in paths if p):
         names = [f"output_{n}" for n in names]
     return [n.replace(".", "_") if n.startswith("output_") else n for n in names]
+
+
+def eval_mode(model: torch.nn.Module) -> torch.nn.Module:
+    """``model.eval()``; a module unlifted from an ExportedProgram refuses it and is used as captured."""
+    try:
+        return model.eval()
+    except NotImplementedError:
+        return model
 
 
 def batch_size_of(tensors: tuple, batch_dim: int) -> int | None:

@@ -26,6 +26,7 @@ __all__ = [
     "Severity",
     "SourceLocation",
     "VerifyRow",
+    "rows_verified",
 ]
 
 SCHEMA = "trtready.result/1"
@@ -180,10 +181,7 @@ class Result:
 
     @property
     def verified(self) -> bool:
-        rows = self.verification
-        if not rows or any(r.status in ("fail", "error") for r in rows):
-            return False
-        return any(r.status == "pass" for r in rows)
+        return rows_verified(self.verification)
 
     def __bool__(self) -> bool:
         return self.written and self.verified and not self.errors
@@ -229,6 +227,11 @@ class Result:
         from .report.text import render_plain
 
         return render_plain(self)
+
+
+def rows_verified(rows: list[VerifyRow]) -> bool:
+    """Verified: at least one row passes and none fails or errs (degenerate rows prove nothing either way)."""
+    return bool(rows) and not any(r.status in ("fail", "error") for r in rows) and any(r.passed for r in rows)
 
 
 def _attempt_dict(attempt: Attempt) -> dict[str, Any]:

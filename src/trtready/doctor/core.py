@@ -21,7 +21,7 @@ import torch
 
 from ..errors import one_line
 from ..exporters.isolate import IsolatedError, start_isolated
-from ..inputs import FlatModel, batch_size_of, batched, resize_batch
+from ..inputs import FlatModel, batch_size_of, batched, eval_mode, resize_batch
 from ..result import Finding, Result, Severity
 from .checks import all_checks
 from .evidence import Evidence, ExportEvidence, TraceEvidence
@@ -59,7 +59,7 @@ def diagnose(
     training = _training_modules(model)
     root_training = bool(getattr(model, "training", False))
     work = _private_copy(model)
-    work.eval()
+    work = eval_mode(work)
     flat = FlatModel(work, args, kwargs)
     example = flat.example
     inputs_a, inputs_b, flags = _batches(example, batch_dim)
