@@ -133,11 +133,13 @@ def _peer_simplify(tool: str, src: str, dst: str) -> int:
 
 
 def _verify(path: str, flat, example: tuple, input_names: list, output_names: list) -> list:
-    from trtready.verify import default_batches, verify_file
+    from trtready.inputs import batched
+    from trtready.verify import build_cases, default_batches, run_references, verify_file
 
+    cases = build_cases(example, batched(example, 0), 0, default_batches(EXPORT_BATCH), EXPORT_BATCH)
+    references = run_references(flat, cases, atol=ATOL, rtol=RTOL)
     return verify_file(
-        path, flat, example, input_names=input_names, output_names=output_names,
-        batches=default_batches(EXPORT_BATCH), batch_dim=0, atol=ATOL, rtol=RTOL,
+        path, references, input_names=input_names, output_names=output_names, batch_dim=0, atol=ATOL, rtol=RTOL,
     )  # fmt: skip
 
 

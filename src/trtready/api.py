@@ -8,6 +8,7 @@ raises (a :class:`~trtready.errors.UserError`).
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import time
 from collections.abc import Callable
@@ -16,25 +17,23 @@ from typing import Any
 
 import torch
 
+from .attempts import make_attempt, pinned_batch, retrace_attempt
 from .errors import UserError, one_line
-from .exporters import ExportJob, run_attempt
-from .fixing import explain_remaining, fix_model
-from .inputs import FlatModel, eval_mode, sample_inputs
+from .inputs import FlatModel, batched, eval_mode
 from .ir import count_nodes, save_model_atomic, value_shape
-from .planning import Plan, check_options, check_output_path, make_plan, rewrite_options, static_path
+from .options import BatchPolicy, ExportOptions, FixSelection, RewriteSelection, Tolerance
+from .planning import Plan, check_output_path, make_plan, static_path
 from .plugins import resolve_plugins
 from .report.trtexec import trtexec_command
-from .result import Artifact, Attempt, Finding, PassRecord, Result, Severity, rows_verified
-from .rules import check_model
-from .selection import choose_attempt, is_clean
-from .simplify import simplify
-from .trt_ops import load_release
-from .verify import DEFAULT_ATOL, DEFAULT_RTOL, diagnose_batch_failure, verify_file
+from .result import Artifact, Attempt, Finding, Result, Severity, WrittenFile
+from .selection import choose_attempt, is_clean, score
+from .verify import DEFAULT_ATOL, DEFAULT_RTOL
+from .verify.user_data import load_verify_data, user_cases
 
 __all__ = ["export"]
 
-DEFAULT_OPSET = 18  # supported by both exporters and by TensorRT 8.6 through 11.1
 Progress = Callable[[str], None]
+MAX_CULPRIT_TRIES = 4  # rewrites left out one at a time to find the one that broke an attempt
 
 
 def export(
@@ -62,75 +61,157 @@ def export(
     rtol: float = DEFAULT_RTOL,
     trt: str | None = None,
     plugins: dict | None = None,
+    verify_inputs: Any = None,
+    verify_data: str | Path | None = None,
     name: str | None = None,
     progress: Progress | None = None,
+    options: ExportOptions | None = None,
 ) -> Result:
     """Export ``model`` to a TensorRT-ready ONNX file at ``f`` and verify it.
 
     Returns a :class:`Result`, truthy when a file was written and verified.
     ``static_batches=[1, 4, 8]`` writes one file per batch size instead
     (``model_b1.onnx``...). ``plugins={"head": "MyPlugin"}`` exports submodules as
-    TensorRT plugin nodes (see :mod:`trtready.plugins`). Raises :class:`UserError`
-    for bad input only.
+    TensorRT plugin nodes (see :mod:`trtready.plugins`). Verification runs on the
+    example and on rows drawn from it; give your own data with ``verify_inputs``
+    (a list of argument tuples, or a callable ``batch -> args``) or ``verify_data``
+    (an ``.npz`` / ``.pt`` file of named arrays). ``options`` (an
+    :class:`~trtready.options.ExportOptions`) replaces the keyword options.
+    Raises :class:`UserError` for bad input only.
     """
     start = time.perf_counter()
     say = progress or (lambda _msg: None)
-    release = load_release(trt)
-    check_options(exporter, opset, static_batches, verify_batches)
-    options = dict(
-        exporter=exporter, opset=opset or DEFAULT_OPSET, dynamic_batch=dynamic_batch and not static_batches,
-        batch_dim=batch_dim, verify=verify, fix=fix, skip_fixes=tuple(skip_fixes), atol=atol, rtol=rtol,
-        trt=release.version, rewrites=rewrite_options(rewrites, disable_rewrites, enable_rewrites),
-        diagnose=diagnose,
-    )  # fmt: skip
-    options["plugins"] = resolve_plugins(model, plugins)
-    options["verify"] = verify and not options["plugins"]  # ONNX Runtime cannot run plugin nodes
-    result = Result(command="export", model=name or type(model).__name__, options=options)
-    if verify and options["plugins"]:
-        result.findings.append(_plugins_unverified(options["plugins"]))
+    if options is None:
+        options = ExportOptions(
+            exporter=exporter, opset=opset or ExportOptions.opset, verify=verify, diagnose=diagnose, trt=trt or "",
+            batch=BatchPolicy(dynamic_batch, batch_dim, tuple(static_batches or ()), tuple(verify_batches or ())),
+            tolerance=Tolerance(atol, rtol), fixes=FixSelection(fix, tuple(skip_fixes)),
+            rewrites=RewriteSelection(rewrites, tuple(disable_rewrites), tuple(enable_rewrites)),
+        )  # fmt: skip
+    options = dataclasses.replace(options, plugins=resolve_plugins(model, plugins))
+    result = Result(command="export", model=name or type(model).__name__, options=options.summary())
+    if options.verify and options.plugins:
+        result.findings.append(_plugins_unverified(options.plugins))
     model = eval_mode(model)
     args = args if isinstance(args, tuple) else (args,) if isinstance(args, torch.Tensor) else tuple(args)
     flat = FlatModel(model, args, kwargs or {})
     flat.training = False  # the wrapper only: the model's own mode was set above
     base_example = flat.example
     check_output_path(Path(f))
-    if static_batches:
-        for size in static_batches:
-            flat.example = base_example
-            _export_one(result, flat, input_names, output_names, static_path(Path(f), size), options,
-                        batch=size, verify_batches=[size], say=say)  # fmt: skip
-    else:
-        _export_one(result, flat, input_names, output_names, Path(f), options,
-                    batch=None, verify_batches=verify_batches, say=say)  # fmt: skip
+    sizes = options.batch.static_sizes or (None,)
+    for size in sizes:
+        flat.example = base_example
+        path = static_path(Path(f), size) if size else Path(f)
+        data = _user_data(flat, options, verify_inputs, verify_data)
+        _export_one(result, flat, input_names, output_names, path, options, batch=size, user_data=data, say=say)
+    result.notes += flat.notes
     result.seconds = time.perf_counter() - start
     return result
 
 
-def _export_one(result, flat, input_names, output_names, path, options, *, batch, verify_batches, say) -> None:
-    plan = make_plan(flat, input_names, output_names, options, batch, verify_batches)
+def _user_data(flat: FlatModel, options: ExportOptions, verify_inputs, verify_data):
+    """The user's verification data: an InputPool (file), a list of cases (verify_inputs), or None."""
+    if verify_data is not None:
+        flags = batched(flat.example, options.batch.dim)
+        return load_verify_data(verify_data, flat.input_names, flat.example, flags, options.batch.dim)
+    if verify_inputs is not None:
+        sizes = options.batch.verify_sizes or options.batch.static_sizes or (1, 2, 3)
+        return user_cases(flat, verify_inputs, sizes, options.batch.dim)
+    return None
+
+
+def _export_one(result, flat, input_names, output_names, path, options, *, batch, user_data, say) -> None:
+    plan = make_plan(flat, input_names, output_names, options, batch, user_data)
     flat.example = plan.example
     result.options["export_batch"] = plan.export_batch
     result.options["verify_batches"] = plan.batches
     with tempfile.TemporaryDirectory(prefix="trtready-") as tmp:
-        attempts = []
-        for name in _exporter_order(options["exporter"], flat.module, bool(options["plugins"])):
-            say(f"exporting with the {name} exporter" + (f" at batch {batch}" if batch else ""))
-            attempt = _attempt(name, plan, options, Path(tmp), say)
-            attempts.append(attempt)
-            if options["exporter"] == "auto" and is_clean(attempt, options["dynamic_batch"]):
-                break
+        attempts = _run_ladder(result, plan, options, Path(tmp), say, batch)
         result.attempts += attempts
-        if options["diagnose"] and any(not a.ok for a in attempts):
+        if options.diagnose and any(not a.ok for a in attempts) and not any(_clean(a, options) for a in attempts):
             say("an exporter failed: diagnosing the PyTorch model")
             _add_diagnosis(result, flat, options)
-        chosen, reason = choose_attempt(attempts, options["dynamic_batch"])
+        chosen, reason = choose_attempt(attempts, options.batch.dynamic)
         if chosen is None:
-            result.errors.append("no exporter produced a model: " + "; ".join(f"{a.exporter}: {a.error}" for a in attempts))
+            result.errors.append("no exporter produced a model: " + "; ".join(f"{a.label}: {a.error}" for a in attempts))
             return
         _record_chosen(result, chosen, reason, plan, path, say)
 
 
-def _add_diagnosis(result: Result, flat: FlatModel, options: dict) -> None:
+def _run_ladder(result: Result, plan: Plan, options: ExportOptions, tmp: Path, say: Progress, batch) -> list[Attempt]:
+    """Each exporter in turn (with rewrites, then plain when the rewrites hurt), until one is clean."""
+    order = _exporter_order(options.exporter, plan.flat.module, bool(options.plugins))
+    attempts: list[Attempt] = []
+    for index, name in enumerate(order):
+        say(f"exporting with the {name} exporter" + (f" at batch {batch}" if batch else ""))
+        attempts += _exporter_attempts(result, name, plan, options, tmp, say)
+        clean = next((a for a in attempts if _clean(a, options)), None)
+        if options.exporter == "auto" and clean is not None:
+            if order[index + 1 :]:
+                result.notes.append(f"{', '.join(order[index + 1:])} exporter not tried: the {clean.label} file "
+                                    "was verified, kept its dynamic batch and has no TensorRT errors")  # fmt: skip
+            break
+    return attempts
+
+
+def _exporter_attempts(result: Result, name: str, plan: Plan, options: ExportOptions, tmp: Path, say) -> list[Attempt]:
+    """The attempt with the asked-for rewrites (re-traced when it holds the export batch); when it
+    failed or did not verify, the plain export too (as ``torch.onnx.export`` would make it), and
+    the rewrite at fault, named."""
+    first = make_attempt(name, plan, options, tmp, say, rewrites=options.rewrites)
+    tried = [first, *_retraced(first, plan, options, tmp, say)]
+    spoiled = not first.ok or (first.verified is False and first.rewrites_fired != [])
+    if not options.rewrites.enabled or not spoiled or any(a.verified for a in tried):
+        return tried  # the rewrite mode's presence alone can break torch.export's capture: a failure is retried
+    say(f"retrying the {name} exporter without torch-level rewrites")
+    plain = make_attempt(name, plan, options, tmp, say, rewrites=RewriteSelection(enabled=False), variant="no rewrites")
+    tried += [plain, *_retraced(plain, plan, options, tmp, say)]
+    if _rank(plain, options) < _rank(first, options):
+        tried += _find_culprit(result, name, first, plain, plan, options, tmp, say)
+    return tried
+
+
+def _retraced(attempt: Attempt, plan: Plan, options: ExportOptions, tmp: Path, say) -> list[Attempt]:
+    """The batch-un-pinned version of a TorchScript attempt that holds the export batch, if any."""
+    if not pinned_batch(attempt, plan):
+        return []
+    retraced = retrace_attempt(attempt, plan, options, tmp, say)
+    return [retraced] if retraced is not None else []
+
+
+def _find_culprit(result, name, first: Attempt, plain: Attempt, plan, options, tmp, say) -> list[Attempt]:
+    """Leave the fired rewrites out one at a time; the first whose absence is as good as plain is named."""
+    what = first.error or "its file did not verify"
+    fired = first.rewrites_fired or []
+    if not fired:
+        result.notes.append(f"the {name} export failed under the rewrite mode although no rewrite fired ({what}); "
+                            "the file was made without it")  # fmt: skip
+        return []
+    if len(fired) == 1:
+        result.notes.append(f"{fired[0]} broke the {name} export ({what}); the file was made without it")
+        return []
+    for rewrite_id in fired[:MAX_CULPRIT_TRIES]:
+        say(f"retrying the {name} exporter without {rewrite_id}")
+        variant = f"without {rewrite_id}"
+        attempt = make_attempt(name, plan, options, tmp, say, rewrites=options.rewrites.without(rewrite_id), variant=variant)
+        if _rank(attempt, options) <= _rank(plain, options):
+            result.notes.append(f"{rewrite_id} broke the {name} export ({what}); the other rewrites were kept")
+            return [attempt]
+    result.notes.append(f"the rewrites {', '.join(fired)} together broke the {name} export ({what}); "
+                        "the file was made without rewrites")  # fmt: skip
+    return []
+
+
+def _rank(attempt: Attempt, options: ExportOptions) -> tuple:
+    """Exported, dynamic, verified, TensorRT errors (the part of the score a rewrite can spoil)."""
+    return score(attempt, options.batch.dynamic)[:4]
+
+
+def _clean(attempt: Attempt, options: ExportOptions) -> bool:
+    return is_clean(attempt, options.batch.dynamic)
+
+
+def _add_diagnosis(result: Result, flat: FlatModel, options: ExportOptions) -> None:
     """``trtready doctor`` on the model, once, when an exporter failed: every blocker at its line."""
     from .doctor import diagnose
 
@@ -138,7 +219,7 @@ def _add_diagnosis(result: Result, flat: FlatModel, options: dict) -> None:
         return _diagnosis_skipped(result, "it needs the Python model, and this is a TorchScript module")
     args, kwargs = flat.nested_args(flat.example)
     try:
-        doctor = diagnose(flat.module, tuple(args), kwargs, batch_dim=options["batch_dim"], opset=options["opset"])
+        doctor = diagnose(flat.module, tuple(args), kwargs, batch_dim=options.batch.dim, opset=options.opset)
     except Exception as exc:  # noqa: BLE001 - the diagnosis is an extra: the export result stands without it
         return _diagnosis_skipped(result, str(exc) if isinstance(exc, UserError) else one_line(exc))
     known = {(f.rule_id, str(f.source)) for f in result.findings}
@@ -150,89 +231,6 @@ def _diagnosis_skipped(result: Result, why: str) -> None:
         rule_id="DOC900", name="doctor.skipped", severity=Severity.INFO, stage="doctor",
         message=f"the PyTorch-side diagnosis could not run: {why}",
     ))  # fmt: skip
-
-
-def _attempt(name: str, plan: Plan, options: dict, tmp: Path, say: Progress) -> Attempt:
-    job = ExportJob(path=str(tmp / f"{name}.raw.onnx"), **plan.job_template)
-    attempt = run_attempt(name, plan.flat, plan.example, job)
-    if not attempt.ok:
-        return attempt
-    candidates = _processed_models(attempt, plan, options, say)
-    attempt.model = candidates[0][1]
-    if options["verify"]:
-        say(f"verifying the {name} export in ONNX Runtime at batches {plan.batches}")
-        attempt.model, attempt.verification = _first_verified(candidates, name, plan, options, tmp, attempt)
-        attempt.verified = rows_verified(attempt.verification)
-    attempt.findings = check_model(attempt.model, trt=options["trt"], plugins=_plugin_ops(options))
-    if options["fix"]:
-        attempt.findings = explain_remaining(attempt.findings, attempt.passes)
-    if plan.export_batch and attempt.verification:
-        attempt.findings += diagnose_batch_failure(
-            attempt.model, attempt.verification, plan.export_batch, options["batch_dim"], attempt.warnings
-        )
-    return attempt
-
-
-def _processed_models(attempt: Attempt, plan: Plan, options: dict, say: Progress) -> list[tuple[str, Any]]:
-    """``[(label, model)]``, most processed first: fixed, simplified, raw (those that differ)."""
-    say(f"simplifying the {attempt.exporter} export ({attempt.node_count} nodes)")
-    raw = attempt.model
-    simplified, records = simplify(raw)
-    attempt.passes += records
-    candidates = [("raw", raw)] if simplified is raw else [("simplified", simplified), ("raw", raw)]
-    if not options["fix"]:
-        return candidates
-    say(f"fixing the {attempt.exporter} export (each fix checked in ONNX Runtime)")
-    fixed, records = fix_model(
-        simplified, _fix_feeds(plan, options), trt=options["trt"], skip=options["skip_fixes"],
-        export_batch=plan.export_batch, atol=options["atol"], rtol=options["rtol"],
-    )  # fmt: skip
-    attempt.passes += records
-    if fixed is simplified:
-        return candidates
-    if simplified is raw:  # simplification was rolled back on the unfixed model (a pinned batch): retry
-        fixed, records = simplify(fixed)
-        if not any(r.rolled_back for r in records):
-            for record in attempt.passes:
-                if record.rolled_back and record.message and not record.name.startswith("fix."):
-                    record.message += "; after the fixes, simplification succeeded"
-        attempt.passes += records
-    return [("fixed", fixed), *candidates]
-
-
-def _first_verified(candidates, name, plan, options, tmp: Path, attempt: Attempt):
-    """Verify the most processed model first; fall back to less processed ones that pass."""
-    first_rows = None
-    for label, model in candidates:
-        rows = _verify(model, tmp / f"{name}.{label}.onnx", plan, options)
-        first_rows = first_rows or rows
-        if rows_verified(rows):
-            if model is not candidates[0][1]:
-                attempt.passes.append(PassRecord(
-                    name=f"keep-{label}", modified=False, rolled_back=True,
-                    message=f"the more processed model failed verification; kept the {label} export",
-                ))  # fmt: skip
-            return model, rows
-    return candidates[0][1], first_rows
-
-
-def _fix_feeds(plan: Plan, options: dict) -> dict:
-    """Inputs for proving each fix: the export batch and (dynamic batch) an odd size above."""
-    batches = plan.batches[:1] + [b for b in plan.batches[1:] if b > plan.batches[0]][:1]
-    names = plan.job_template["input_names"]
-    return {
-        b: {n: t.numpy() for n, t in zip(names, sample_inputs(plan.example, options["batch_dim"], b, seed=100 + b))}
-        for b in batches
-    }
-
-
-def _verify(model, path: Path, plan: Plan, options: dict):
-    save_model_atomic(model, path)
-    return verify_file(
-        str(path), plan.flat, plan.example,
-        input_names=plan.job_template["input_names"], output_names=plan.job_template["output_names"],
-        batches=plan.batches, batch_dim=options["batch_dim"], atol=options["atol"], rtol=options["rtol"],
-    )  # fmt: skip
 
 
 def _record_chosen(result: Result, chosen: Attempt, reason: str, plan: Plan, path: Path, say: Progress) -> None:
@@ -248,26 +246,23 @@ def _record_chosen(result: Result, chosen: Attempt, reason: str, plan: Plan, pat
     result.artifacts += [Artifact(p, "onnx-external-data", batch=batch) for p in written[1:]]
     for row in chosen.verification:
         row.artifact = str(path)
-    result.chosen = chosen.exporter
-    result.choice_reason = reason
-    result.nodes_exported = chosen.node_count
-    result.nodes_final = count_nodes(chosen.model)
     result.passes += chosen.passes
     result.verification += chosen.verification
     result.findings += chosen.findings
     graph = chosen.model.graph
-    example_shapes = dict(zip(plan.job_template["input_names"], (list(t.shape) for t in plan.example)))
-    result.inputs = [_io(v) | {"example_shape": example_shapes.get(v.name)} for v in graph.inputs]
-    result.outputs = [_io(v) for v in graph.outputs]
-    result.trtexec = trtexec_command(str(path), result.inputs, result.options)
+    example_shapes = dict(zip(plan.input_names, (list(t.shape) for t in plan.example)))
+    inputs = [_io(v) | {"example_shape": example_shapes.get(v.name)} for v in graph.inputs]
+    verified_batches = sorted({r.batch for r in chosen.verification if r.passed}) if verified else []
+    result.files.append(WrittenFile(
+        path=str(path), batch=batch, exporter=chosen.label, choice_reason=reason, verified=verified,
+        nodes_exported=chosen.node_count, nodes_final=count_nodes(chosen.model), inputs=inputs,
+        outputs=[_io(v) for v in graph.outputs], verified_batches=verified_batches,
+        trtexec=trtexec_command(str(path), inputs, plan.export_batch, verified_batches),
+    ))  # fmt: skip
 
 
 def _io(value) -> dict:
     return {"name": value.name, "shape": value_shape(value), "dtype": str(value.dtype.name if value.dtype else None)}
-
-
-def _plugin_ops(options: dict) -> list[str]:
-    return [spec.name for spec in options["plugins"].values()]
 
 
 def _plugins_unverified(plugins: dict) -> Finding:

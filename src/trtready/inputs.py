@@ -1,5 +1,5 @@
 """Example inputs: parsing ``--input`` specs, flattening nested inputs and outputs
-into named tensors, and making inputs at other batch sizes.
+into named tensors, and resizing the batch (verification inputs: :mod:`trtready.verify.cases`).
 
 ONNX graphs take and return flat lists of tensors. :class:`FlatModel` wraps the
 user's module so that both exporters see ``forward(*tensors) -> tuple[tensors]``
@@ -20,7 +20,7 @@ from torch.utils import _pytree as pytree
 from .errors import InputSpecError, ModelRunError
 from .loading import model_error
 
-__all__ = ["FlatModel", "InputSpec", "eval_mode", "parse_input_spec", "resize_batch", "sample_inputs"]
+__all__ = ["FlatModel", "InputSpec", "eval_mode", "parse_input_spec", "resize_batch"]
 
 _DTYPES = {
     "float32": torch.float32, "float": torch.float32, "fp32": torch.float32,
@@ -72,11 +72,18 @@ class FlatModel(torch.nn.Module):
         self.input_names = [_name(p) for (p, _), t in zip(leaves, self._is_tensor) if t]
         self.example = tuple(v for (_, v), t in zip(leaves, self._is_tensor) if t)
         self._param_kinds = _param_kinds(module)
-        self._out_spec = None
         self.output_names: list[str] = []
+        self.notes: list[str] = []  # outputs dropped or converted, said in the report
+
+    def flatten(self, args: tuple, kwargs: dict | None = None) -> tuple:
+        """Other arguments for the module as flat tensors (structured like the example)."""
+        leaves, spec = pytree.tree_flatten(_bind(self.module, tuple(args), kwargs or {}))
+        if spec != self._in_spec:
+            raise InputSpecError("verification inputs are not structured like the example inputs")
+        return tuple(v for v, t in zip(leaves, self._is_tensor) if t)
 
     def forward(self, *tensors: torch.Tensor):
-        return tuple(pytree.tree_leaves(self.call_nested(tensors)))
+        return tuple(_output_tensor(v) for v in pytree.tree_leaves(self.call_nested(tensors)) if v is not None)
 
     def call_nested(self, tensors: tuple):
         """Call the wrapped module on flat tensors; return its output unflattened."""
@@ -122,13 +129,22 @@ class FlatModel(torch.nn.Module):
             except Exception as exc:
                 raise model_error("the model raised on the example inputs", exc) from None
         leaves = pytree.tree_flatten_with_path(out)[0]
-        bad = [(_name(p) or "output", type(v).__name__) for p, v in leaves if not isinstance(v, torch.Tensor)]
+        dropped = [_name(p) or "output" for p, v in leaves if v is None]
+        scalars = [_name(p) or "output" for p, v in leaves if isinstance(v, (bool, int, float))]
+        bad = [(_name(p) or "output", type(v).__name__) for p, v in leaves
+               if v is not None and not isinstance(v, (torch.Tensor, bool, int, float))]  # fmt: skip
         if bad:
             where, kind = bad[0]
             raise ModelRunError(
                 f"the model returns a {kind} at output '{where}'; ONNX outputs must be tensors",
                 hint="wrap the model so that forward returns tensors (or a tuple/dict of tensors)",
             )
+        leaves = [(p, v) for p, v in leaves if v is not None]
+        self.notes = []
+        if dropped:
+            self.notes.append(f"output(s) {', '.join(dropped)} are None and are left out of the ONNX file, as torch.onnx does")
+        if scalars:
+            self.notes.append(f"output(s) {', '.join(scalars)} are Python numbers; the ONNX file returns them as 0-d tensors")
         if not leaves:
             raise ModelRunError("the model returns no tensors", hint="forward must return at least one tensor")
         self.output_names = list(output_names) if output_names else _output_names([p for p, _ in leaves])
@@ -137,7 +153,12 @@ class FlatModel(torch.nn.Module):
                 f"{len(self.output_names)} output names given for {len(leaves)} outputs",
                 hint=f"the outputs are: {', '.join(_output_names([p for p, _ in leaves]))}",
             )
-        return tuple(v for _, v in leaves)
+        return tuple(_output_tensor(v) for _, v in leaves)
+
+
+def _output_tensor(value) -> torch.Tensor:
+    """A model output as a tensor: Python numbers become 0-d tensors."""
+    return value if isinstance(value, torch.Tensor) else torch.tensor(value)
 
 
 def _bind(module: torch.nn.Module, args: tuple, kwargs: dict) -> dict:
@@ -213,35 +234,3 @@ def resize_batch(tensors: tuple, batch_dim: int, size: int) -> tuple:
             t = t.index_select(batch_dim, index)
         out.append(t)
     return tuple(out)
-
-
-def sample_inputs(example: tuple, batch_dim: int, size: int, seed: int) -> tuple:
-    """Fresh seeded inputs at batch ``size``, shaped and distributed like ``example``.
-
-    Floating inputs are drawn anew (matching the example's mean and spread, so
-    that image-like inputs stay image-like); integer and bool inputs (token ids,
-    masks) reuse the example's rows cyclically, since random ids may be invalid.
-    """
-    gen = torch.Generator().manual_seed(seed)
-    out = []
-    for t, flag in zip(example, batched(example, batch_dim)):
-        shape = list(t.shape)
-        if flag:
-            shape[batch_dim] = size
-        if t.dtype.is_floating_point:
-            out.append(_like(t, shape, gen))
-        elif flag:
-            out.append(resize_batch((t,), batch_dim, size)[0].clone())
-        else:
-            out.append(t.clone())
-    return tuple(out)
-
-
-def _like(t: torch.Tensor, shape: list[int], gen: torch.Generator) -> torch.Tensor:
-    ref = t.float()
-    if ref.numel() == 0:
-        return torch.randn(shape, generator=gen).to(t.dtype)
-    if float(ref.min()) >= 0.0 and float(ref.max()) <= 1.0:  # image-like: stay in [0, 1]
-        return torch.rand(shape, generator=gen).to(t.dtype)
-    std = float(ref.std()) if ref.numel() > 1 else 1.0
-    return (torch.randn(shape, generator=gen) * (std or 1.0) + float(ref.mean())).to(t.dtype)

@@ -1,8 +1,10 @@
 """Model specs: turn ``file.py:factory``, ``pkg.mod:factory``, ``torchvision:NAME``,
 ``model.pt`` (TorchScript) or ``program.pt2`` (ExportedProgram) into a module.
 
-A factory returns a module, or a ``(module, example_args)`` pair where
-``example_args`` is a tensor, a tuple of inputs, or ``(args, kwargs)``.
+A factory returns a module, a ``(module, example_args)`` pair where
+``example_args`` is a tensor, a tuple of inputs, or ``(args, kwargs)``, or a
+``(module, example_args, verify_inputs)`` triple whose last item is the data to
+verify on (a list of argument tuples, or a callable ``batch -> args``).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class LoadedModel:
     name: str
     args: tuple | None = None
     kwargs: dict = field(default_factory=dict)
+    verify_inputs: Any = None  # a list of argument tuples, or a callable batch -> args
 
 
 def load_spec(spec: str, *, allow_pickle: bool = False) -> LoadedModel:
@@ -109,13 +112,13 @@ def _from_factory_result(built: Any, name: str) -> LoadedModel:
 
     if isinstance(built, torch.nn.Module):
         return LoadedModel(built, name)
-    if isinstance(built, tuple) and len(built) == 2 and isinstance(built[0], torch.nn.Module):
-        module, example = built
+    if isinstance(built, tuple) and len(built) in (2, 3) and isinstance(built[0], torch.nn.Module):
+        module, example, *data = built
         args, kwargs = _split_example(example)
-        return LoadedModel(module, name, args, kwargs)
+        return LoadedModel(module, name, args, kwargs, data[0] if data else None)
     raise SpecError(
         f"factory for '{name}' returned {type(built).__name__}",
-        hint="return an nn.Module or a (module, example_args) pair",
+        hint="return an nn.Module, a (module, example_args) pair or a (module, example_args, verify_inputs) triple",
     )
 
 
@@ -174,6 +177,9 @@ def _randomize_zero_weights(module) -> None:
                 param.copy_(torch.randn(param.shape, generator=gen) * 0.02)
 
 
+_IMAGENET_MEAN, _IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
 def _torchvision_example(kind: str) -> tuple | None:
     import torch
 
@@ -181,7 +187,11 @@ def _torchvision_example(kind: str) -> tuple | None:
     if kind == "optical_flow":
         return tuple(torch.rand(2, 3, 128, 128, generator=gen) for _ in range(2))
     shape = _TORCHVISION_INPUT.get(kind, (2, 3, 224, 224))
-    return (torch.rand(*shape, generator=gen),)
+    image = torch.rand(*shape, generator=gen)
+    if kind in ("classification", "segmentation", "quantization"):  # these expect normalized images
+        mean, std = torch.tensor(_IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(_IMAGENET_STD).view(1, 3, 1, 1)
+        image = (image - mean) / std
+    return (image,)
 
 
 def _load_torchscript(path: Path, allow_pickle: bool) -> LoadedModel:

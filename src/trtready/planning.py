@@ -1,9 +1,10 @@
 """Planning an export: checking the options and deriving, once, what every attempt shares.
 
 The batch used for tracing (never 1 when a dynamic batch is wanted: the
-exporters specialize sizes 0 and 1), the batch sizes to verify at, input and
-output names, which inputs and outputs carry the batch axis, the rewrite
-selection, and the output path checks.
+exporters specialize sizes 0 and 1), the batch sizes and cases to verify on
+(and PyTorch's outputs on them, computed once for every candidate file), input
+and output names, which inputs and outputs carry the batch axis, and the
+output path checks.
 """
 
 from __future__ import annotations
@@ -15,12 +16,10 @@ from typing import Any
 
 from .errors import InputSpecError, UserError
 from .inputs import FlatModel, batch_size_of, batched, resize_batch
-from .rewrites import select_rewrites
-from .verify import default_batches
+from .options import ExportOptions
+from .verify import Case, InputPool, References, build_cases, default_batches, run_references
 
-__all__ = ["Plan", "check_options", "check_output_path", "make_plan", "rewrite_options", "static_path"]
-
-EXPORTER_CHOICES = ("auto", "torchscript", "dynamo")
+__all__ = ["Plan", "check_output_path", "make_plan", "static_path"]
 
 
 @dataclass
@@ -32,43 +31,59 @@ class Plan:
     export_batch: int | None
     batches: list[int]
     job_template: dict[str, Any]
+    cases: list[Case]
+    references: References | None = None  # PyTorch's outputs on the cases, when verifying
+
+    @property
+    def input_names(self) -> list[str]:
+        return self.job_template["input_names"]
+
+    @property
+    def output_names(self) -> list[str]:
+        return self.job_template["output_names"]
 
 
-def make_plan(flat, input_names, output_names, options, batch, verify_batches) -> Plan:
+def make_plan(flat, input_names, output_names, options: ExportOptions, batch, user_data=None) -> Plan:
+    """The shared plan; ``user_data`` is a pool of flat inputs or ready cases (see :mod:`trtready.verify.cases`)."""
     example = flat.example
     if not example:
         raise InputSpecError("the model takes no tensor inputs", hint="pass example inputs (args) to export")
-    batch_dim = options["batch_dim"]
-    size = batch_size_of(example, batch_dim)
-    if (options["dynamic_batch"] or batch) and size is None:
-        raise InputSpecError(f"no example input has a dimension {batch_dim} to use as the batch axis",
+    policy = options.batch
+    size = batch_size_of(example, policy.dim)
+    if (policy.dynamic or batch) and size is None:
+        raise InputSpecError(f"no example input has a dimension {policy.dim} to use as the batch axis",
                              hint="set batch_dim, or dynamic_batch=False")  # fmt: skip
     if batch:
-        example = resize_batch(example, batch_dim, batch)
-    elif options["dynamic_batch"] and size < 2:  # exporters specialize sizes 0 and 1
-        example = resize_batch(example, batch_dim, 2)
+        example = resize_batch(example, policy.dim, batch)
+    elif policy.dynamic and size < 2:  # exporters specialize sizes 0 and 1
+        example = resize_batch(example, policy.dim, 2)
     flat.example = example
-    export_batch = batch_size_of(example, batch_dim)
+    export_batch = batch_size_of(example, policy.dim)
     outputs = flat.describe_outputs(output_names)
     names = _input_names(flat, input_names)
-    dynamic = options["dynamic_batch"]
-    batches = verify_batches or (default_batches(export_batch) if dynamic else [export_batch])
+    flags = batched(example, policy.dim)
+    batches = list(policy.verify_sizes) or (default_batches(export_batch) if policy.dynamic else [export_batch])
     template = dict(
-        input_names=names, output_names=flat.output_names, batched_inputs=batched(example, batch_dim),
-        batched_outputs=[o.dim() > batch_dim and o.shape[batch_dim] == export_batch for o in outputs],
-        dynamic_batch=dynamic, batch_dim=batch_dim, opset=options["opset"], rewrites=options["rewrites"],
-        plugins=options["plugins"],
+        input_names=names, output_names=flat.output_names, batched_inputs=flags,
+        batched_outputs=[o.dim() > policy.dim and o.shape[policy.dim] == export_batch for o in outputs],
+        dynamic_batch=policy.dynamic, batch_dim=policy.dim, opset=options.opset,
+        rewrites=options.rewrites.for_child(), plugins=options.plugins,
     )  # fmt: skip
-    return Plan(flat, example, export_batch, batches, template)
+    pool, user_cases = _user_data(user_data)
+    cases = build_cases(example, flags, policy.dim, batches, export_batch, pool=pool, user_cases=user_cases, names=names)
+    plan = Plan(flat, example, export_batch, batches, template, cases)
+    if options.verifies:
+        tol = options.tolerance
+        plan.references = run_references(flat, cases, atol=tol.atol, rtol=tol.rtol)
+    return plan
 
 
-def rewrite_options(active: bool, disabled, opt_in) -> dict | None:
-    """The rewrite selection for the exporter child; unknown ids fail here, in the parent."""
-    if not active:
-        return None
-    options = {"disabled": tuple(disabled), "opt_in": tuple(opt_in)}
-    select_rewrites(**options)
-    return options
+def _user_data(user_data) -> tuple[InputPool | None, list[Case]]:
+    if user_data is None:
+        return None, []
+    if isinstance(user_data, InputPool):
+        return user_data, []
+    return None, list(user_data)
 
 
 def _input_names(flat: FlatModel, given: list[str] | None) -> list[str]:
@@ -80,16 +95,6 @@ def _input_names(flat: FlatModel, given: list[str] | None) -> list[str]:
             hint=f"the inputs are: {', '.join(flat.input_names)}",
         )
     return list(given)
-
-
-def check_options(exporter, opset, static_batches, verify_batches) -> None:
-    if exporter not in EXPORTER_CHOICES:
-        raise UserError(f"unknown exporter '{exporter}'", hint=f"choose one of {', '.join(EXPORTER_CHOICES)}")
-    if opset is not None and not 9 <= opset <= 23:
-        raise UserError(f"opset {opset} is outside what the exporters support", hint="use 17 to 20; default 18")
-    for label, sizes in (("static batch", static_batches), ("verify batch", verify_batches)):
-        if sizes and any(int(s) < 1 for s in sizes):
-            raise UserError(f"{label} sizes must be >= 1, got {list(sizes)}")
 
 
 def check_output_path(path: Path) -> None:

@@ -26,6 +26,7 @@ __all__ = [
     "Severity",
     "SourceLocation",
     "VerifyRow",
+    "WrittenFile",
     "rows_verified",
 ]
 
@@ -87,6 +88,7 @@ class Attempt:
     """One exporter run: the model it produced or the error it hit."""
 
     exporter: str  # "torchscript" | "dynamo"
+    variant: str = ""  # "" (as asked), "no rewrites", "without R006", "batch re-traced"...
     ok: bool = False
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
@@ -97,8 +99,14 @@ class Attempt:
     findings: list[Finding] = field(default_factory=list)
     passes: list[PassRecord] = field(default_factory=list)
     verification: list[VerifyRow] = field(default_factory=list)
+    rewrites_fired: list[str] | None = field(default_factory=list)  # ids of the rewrites that fired; None: unknown (crash)
     score: tuple | None = None  # lower is better; see trtready.selection
     model: Any = field(default=None, repr=False, compare=False)  # onnx_ir.Model, not serialized
+    raw_model: Any = field(default=None, repr=False, compare=False)  # the exporter's own file, not serialized
+
+    @property
+    def label(self) -> str:
+        return f"{self.exporter} ({self.variant})" if self.variant else self.exporter
 
     @property
     def error_findings(self) -> int:
@@ -111,7 +119,7 @@ class VerifyRow:
 
     batch: int
     output: str
-    status: str  # pass | fail | degenerate | error
+    status: str  # pass | fail | error | degenerate | nondeterministic | unproved
     max_abs: float | None = None
     rel_err: float | None = None
     shape: list[int] | None = None
@@ -121,6 +129,8 @@ class VerifyRow:
     atol: float | None = None
     rtol: float | None = None
     message: str | None = None
+    bad_fraction: float | None = None  # share of elements out of the element-wise tolerance
+    case: str | None = None  # which inputs: "example", "rows resampled from the example", "n varied to 4"...
     artifact: str | None = None  # which file (static-batch runs write several)
 
     @property
@@ -153,6 +163,23 @@ class Artifact:
 
 
 @dataclass
+class WrittenFile:
+    """One ONNX file the export wrote (``--static-batches`` writes several): how it was made."""
+
+    path: str
+    batch: int | None = None  # the static batch size; None for a dynamic-batch file
+    exporter: str | None = None  # label of the chosen attempt, e.g. "torchscript (no rewrites)"
+    choice_reason: str | None = None
+    verified: bool | None = None
+    nodes_exported: int | None = None
+    nodes_final: int | None = None
+    inputs: list[dict[str, Any]] = field(default_factory=list)  # name, shape (str dims = dynamic), dtype
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    verified_batches: list[int] = field(default_factory=list)
+    trtexec: str | None = None
+
+
+@dataclass
 class Result:
     """Everything one run learned. Truthy only when a file was written and verified."""
 
@@ -160,19 +187,27 @@ class Result:
     model: str | None = None  # what was exported (spec or class name)
     options: dict[str, Any] = field(default_factory=dict)
     attempts: list[Attempt] = field(default_factory=list)
-    chosen: str | None = None  # exporter name of the chosen attempt
-    choice_reason: str | None = None
-    nodes_exported: int | None = None
-    nodes_final: int | None = None
-    inputs: list[dict[str, Any]] = field(default_factory=list)  # name, shape (str dims = dynamic), dtype
-    outputs: list[dict[str, Any]] = field(default_factory=list)
+    files: list[WrittenFile] = field(default_factory=list)  # one record per written ONNX file
+    notes: list[str] = field(default_factory=list)  # what the run decided for the user (dropped outputs, skipped steps)
     verification: list[VerifyRow] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     passes: list[PassRecord] = field(default_factory=list)
     artifacts: list[Artifact] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # stage failures, one line each
-    trtexec: str | None = None
     seconds: float = 0.0
+
+    # -- the first written file's record (the only one unless --static-batches) --
+    @property
+    def file(self) -> WrittenFile | None:
+        return self.files[0] if self.files else None
+
+    chosen = property(lambda self: self.file.exporter if self.file else None)
+    choice_reason = property(lambda self: self.file.choice_reason if self.file else None)
+    nodes_exported = property(lambda self: self.file.nodes_exported if self.file else None)
+    nodes_final = property(lambda self: self.file.nodes_final if self.file else None)
+    inputs = property(lambda self: self.file.inputs if self.file else [])
+    outputs = property(lambda self: self.file.outputs if self.file else [])
+    trtexec = property(lambda self: self.file.trtexec if self.file else None)
 
     # -- verdicts -----------------------------------------------------------
     @property
@@ -211,6 +246,8 @@ class Result:
         data = _plain(self)
         data["attempts"] = [_attempt_dict(a) for a in self.attempts]
         data.update(
+            chosen=self.chosen, choice_reason=self.choice_reason, nodes_exported=self.nodes_exported,
+            nodes_final=self.nodes_final, inputs=self.inputs, outputs=self.outputs, trtexec=self.trtexec,
             schema=SCHEMA,
             ok=bool(self),
             written=self.written,
@@ -229,14 +266,17 @@ class Result:
         return render_plain(self)
 
 
+FAILING_STATUSES = ("fail", "error", "unproved")
+
+
 def rows_verified(rows: list[VerifyRow]) -> bool:
-    """Verified: at least one row passes and none fails or errs (degenerate rows prove nothing either way)."""
-    return bool(rows) and not any(r.status in ("fail", "error") for r in rows) and any(r.passed for r in rows)
+    """Verified: at least one row passes and none fails, errs or is unproved (a path the inputs
+    never took); degenerate and non-deterministic references prove nothing either way."""
+    return bool(rows) and not any(r.status in FAILING_STATUSES for r in rows) and any(r.passed for r in rows)
 
 
 def _attempt_dict(attempt: Attempt) -> dict[str, Any]:
-    data = _plain(attempt)
-    data.pop("model", None)
+    data = {k: v for k, v in _plain(attempt).items() if k not in ("model", "raw_model")}
     data["error_findings"] = attempt.error_findings
     return data
 
@@ -246,7 +286,7 @@ def _plain(obj: Any) -> Any:
         return {
             f.name: _plain(getattr(obj, f.name))
             for f in dataclasses.fields(obj)
-            if f.name != "model" or isinstance(getattr(obj, f.name), (str, type(None)))
+            if f.name not in ("model", "raw_model") or isinstance(getattr(obj, f.name), (str, type(None)))
         }
     if isinstance(obj, (list, tuple)):
         return [_plain(v) for v in obj]

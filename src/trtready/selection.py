@@ -52,13 +52,13 @@ def _reason(best: Attempt, attempts: list[Attempt]) -> str:
     others = [a for a in attempts if a is not best]
     if not others:
         if not any(best.score[:4]):
-            return f"{best.exporter}: exported, verified, no TensorRT errors; no other exporter needed"
-        return f"{best.exporter}: the only exporter tried"
+            return f"{best.label}: exported, verified, no TensorRT errors; no other exporter needed"
+        return f"{best.label}: the only exporter tried"
     parts = []
     for other in others:
         index = next((i for i, (x, y) in enumerate(zip(best.score, other.score)) if x != y), None)
         if index is None:
-            parts.append(f"ties with {other.exporter}; kept the first")
+            parts.append(f"ties with {other.label}; kept the first")
         else:
-            parts.append(f"{_CRITERIA[index]} than {other.exporter}" if index >= 3 else f"{_CRITERIA[index]}, {other.exporter}'s did not")
-    return f"{best.exporter}: " + "; ".join(parts)
+            parts.append(f"{_CRITERIA[index]} than {other.label}" if index >= 3 else f"{_CRITERIA[index]}, {other.label}'s did not")
+    return f"{best.label}: " + "; ".join(parts)

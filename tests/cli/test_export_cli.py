@@ -15,7 +15,7 @@ def test_export_torchvision_resnet18_writes_verified_file_and_json(run_cli, tmp_
     data = json.loads((tmp_path / "r.json").read_text())
     assert data["ok"] and data["written"] and data["verified"]
     batches = {row["batch"] for row in data["verification"] if row["status"] == "pass"}
-    assert batches == {1, 2, 3}
+    assert batches == {1, 2, 3, 8}
     assert (tmp_path / "r18.onnx").is_file()
     assert "trtexec --onnx=r18.onnx" in proc.stdout
     assert "verification" in (tmp_path / "r.md").read_text().lower()
@@ -39,7 +39,7 @@ def test_pinned_model_is_unpinned_and_verified_by_default(run_cli, tmp_path):
     data = json.loads((tmp_path / "p.json").read_text())
     applied = [p["name"] for p in data["passes"] if p["modified"] and not p["rolled_back"]]
     assert "fix.unpin-batch" in applied
-    assert {r["batch"] for r in data["verification"] if r["status"] == "pass"} == {1, 2, 3}
+    assert {r["batch"] for r in data["verification"] if r["status"] == "pass"} == {1, 2, 3, 8}
 
 
 def test_static_batches_option(run_cli, tmp_path):
@@ -55,7 +55,7 @@ def test_demo_runs_offline_and_shows_findings(run_cli, tmp_path):
     applied = {p["name"] for p in data["passes"] if p["modified"] and not p["rolled_back"]}
     # the three seed patterns: rewritten in PyTorch (squeeze, bool mask) or fixed in ONNX (pinned batch)
     assert {"rewrite.squeeze-index", "rewrite.bool-index-long", "fix.unpin-batch"} <= applied
-    assert data["verified"] and {r["batch"] for r in data["verification"]} == {1, 2, 3}
+    assert data["verified"] and {r["batch"] for r in data["verification"]} == {1, 2, 3, 8}
     assert "TRT205" in {f["rule_id"] for f in data["findings"]}  # NonZero stays: data-dependent output size
     assert proc.returncode == data["exit_code"] == 0
 

@@ -36,7 +36,11 @@ def add_export_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-dynamic-batch", action="store_true", help="keep every dimension static")
     parser.add_argument("--batch-dim", type=int, default=0, help="which axis is the batch (default 0)")
     parser.add_argument("--verify-batches", type=_sizes, default=None, metavar="1,2,3",
-                        help="batch sizes to verify at (default: the export batch, 1 and an odd size above)")  # fmt: skip
+                        help="batch sizes to verify at (default: the export batch, 1, an odd size above and the "
+                        "largest size of the printed TensorRT profile)")  # fmt: skip
+    parser.add_argument("--verify-data", default=None, metavar="FILE",
+                        help="verify on your own data: .npz or .pt file of arrays named after the inputs "
+                        "(loaded without running code); rows are drawn from it at every batch size")  # fmt: skip
     parser.add_argument("--static-batches", type=_sizes, default=None, metavar="1,4,8",
                         help="write one static-batch file per size instead of one dynamic file")  # fmt: skip
     parser.add_argument("--no-verify", action="store_true", help="skip the ONNX Runtime comparison")
@@ -49,7 +53,7 @@ def add_export_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--skip-fix", action="append", default=[], metavar="PASS",
                         help="leave out one fix, e.g. fix.allowzero (repeatable)")  # fmt: skip
     parser.add_argument("--atol", type=float, default=None, help="absolute tolerance (default 1e-4)")
-    parser.add_argument("--rtol", type=float, default=None, help="relative L2 tolerance (default 1e-3)")
+    parser.add_argument("--rtol", type=float, default=None, help="relative tolerance, global and per element (default 1e-3)")
     parser.add_argument("--trt", default=None, help="TensorRT release to check against (default: newest)")
     parser.add_argument("--plugin-module", action="append", default=[], metavar="PATH=Plugin[:ver[:ns]]",
                         help="export submodule PATH (or a torch.* function) as TensorRT plugin node "
@@ -96,6 +100,7 @@ def export_and_report(loaded, output: str, args: argparse.Namespace) -> int:
         plugins=dict(parse_plugin_option(p) for p in args.plugin_module),
         fix=not args.no_fix, skip_fixes=tuple(args.skip_fix), rewrites=not args.no_rewrites,
         disable_rewrites=tuple(args.disable_rewrite), enable_rewrites=tuple(args.enable_rewrite),
+        verify_data=args.verify_data, verify_inputs=loaded.verify_inputs,
     )  # fmt: skip
     options.update({k: getattr(args, k) for k in ("atol", "rtol") if getattr(args, k) is not None})
     with progress_status() as say:

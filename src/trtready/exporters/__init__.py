@@ -17,6 +17,7 @@ from pathlib import Path
 import onnx_ir as ir
 import torch
 
+from ..errors import one_line
 from ..ir import count_nodes, iter_nodes, load_model
 from ..result import Attempt
 from ..plugins import plugin_modules
@@ -44,13 +45,17 @@ def run_attempt(exporter: str, model: torch.nn.Module, example: tuple, job: Expo
     attempt = Attempt(exporter=exporter)
     start = time.perf_counter()
     try:
-        attempt.warnings, fired = run_isolated(_export_in_child, EXPORTERS[exporter], model, example, job, timeout=timeout)
-    except IsolatedError as exc:
-        attempt.error = str(exc)
-        attempt.seconds = time.perf_counter() - start
-        return attempt
+        attempt.warnings, fired, error = run_isolated(
+            _export_in_child, EXPORTERS[exporter], model, example, job, timeout=timeout
+        )
+    except IsolatedError as exc:  # crashed or timed out: which rewrites fired is unknown
+        fired, error = None, str(exc)
     attempt.seconds = time.perf_counter() - start
-    attempt.passes = [f.pass_record() for f in fired]
+    attempt.passes = [f.pass_record() for f in fired or ()]
+    attempt.rewrites_fired = None if fired is None else [f.id for f in fired]
+    if error:
+        attempt.error = error
+        return attempt
     try:
         attempt.model = load_model(job.path)
     except Exception as exc:  # noqa: BLE001 - an exporter wrote something unreadable
@@ -64,20 +69,25 @@ def run_attempt(exporter: str, model: torch.nn.Module, example: tuple, job: Expo
     return attempt
 
 
-def _export_in_child(export_fn, model, example, job: ExportJob) -> tuple[list[str], list]:
-    """Runs in the forked child: returns the warnings and the torch-level rewrites that fired."""
+def _export_in_child(export_fn, model, example, job: ExportJob) -> tuple[list[str], list, str | None]:
+    """Runs in the forked child: returns the warnings, the torch-level rewrites that fired (also
+    when the exporter failed, so that a retry can leave them out) and the exporter's error."""
     # nn.MultiheadAttention / TransformerEncoderLayer take a fused "fast path" in eval mode
     # (aten::_native_multi_head_attention) that has no ONNX translation; the regular path is exact.
     torch.backends.mha.set_fastpath_enabled(False)
     user_module = getattr(model, "module", model)  # rewrite inside the user's forward, not FlatModel's
     rewriting = apply_to_module(user_module, **job.rewrites) if job.rewrites is not None else nullcontext()
     plugging = plugin_modules(user_module, job.plugins) if job.plugins else nullcontext()
+    error = None
     with warnings.catch_warnings(record=True) as caught, rewriting as mode, plugging:
         warnings.simplefilter("always")
-        export_fn(model, example, job)
-    if not Path(job.path).is_file():
-        raise RuntimeError("the exporter finished without writing a file")
-    return _format_warnings(caught), (mode.summary() if mode is not None else [])
+        try:
+            export_fn(model, example, job)
+        except Exception as exc:  # noqa: BLE001 - the exporter's failure is the attempt's result
+            error = one_line(exc)
+    if error is None and not Path(job.path).is_file():
+        error = "the exporter finished without writing a file"
+    return _format_warnings(caught), (mode.summary() if mode is not None else []), error
 
 
 def _format_warnings(caught) -> list[str]:

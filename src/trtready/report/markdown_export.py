@@ -19,7 +19,7 @@ def _attempts(result: Result) -> list[str]:
     for a in result.attempts:
         note = a.error or (a.warnings[0] if a.warnings else "")
         lines.append(
-            f"| {a.exporter}{' (chosen)' if a.exporter == result.chosen else ''} | {_yn(a.ok)} | {a.seconds:.1f} "
+            f"| {a.label}{' (chosen)' if a.label == result.chosen else ''} | {_yn(a.ok)} | {a.seconds:.1f} "
             f"| {a.node_count or '-'} | {_yn(a.batch_symbolic)} | {_yn(a.verified)} | {a.error_findings} | {_cell(note)} |"
         )
     if result.chosen:

@@ -81,11 +81,11 @@ def _attempts_table(result: Result) -> Group:
     for a in result.attempts:
         status = Text("exported", "green") if a.ok else Text("failed", "red")
         table.add_row(
-            a.exporter + (" *" if a.exporter == result.chosen else ""), status, f"{a.seconds:.1f}",
+            a.label + (" *" if a.label == result.chosen else ""), status, f"{a.seconds:.1f}",
             _opt(a.node_count), _yes_no(a.batch_symbolic), _yes_no(a.verified), str(a.error_findings) if a.ok else "-",
         )  # fmt: skip
         if a.error:
-            notes.append(Text(f"  {a.exporter}: {a.error}", style="red"))
+            notes.append(Text(f"  {a.label}: {a.error}", style="red"))
         notes += [Text(f"  {a.exporter} warned: {w}", style="yellow") for w in a.warnings[:MAX_WARNINGS]]
         if len(a.warnings) > MAX_WARNINGS:
             notes.append(Text(f"  {a.exporter}: ... {len(a.warnings) - MAX_WARNINGS} more warnings in --json"))

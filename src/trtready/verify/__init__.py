@@ -1,28 +1,42 @@
-"""Verification: ONNX Runtime (CPU) against PyTorch, at several batch sizes.
+"""Verification: ONNX Runtime (CPU) against PyTorch, on the user's own inputs, at several batch sizes.
 
-Tolerances (documented in docs/verification.md, overridable):
-
-* floating outputs pass when ``max_abs <= atol`` **or** ``rel_err <= rtol``,
-  where ``rel_err = ||onnx - torch||_2 / ||torch||_2``;
-  defaults ``atol = 1e-4``, ``rtol = 1e-3``;
-* integer and bool outputs must match exactly;
-* a shape or dtype mismatch fails;
-* a *degenerate* reference (empty, or constant over all its elements, or the
-  same for every batch row although the inputs differ) makes the comparison
-  meaningless: such rows get status ``degenerate`` instead of ``pass``.
+* Inputs (:mod:`.cases`): the user's example at the export batch; rows resampled
+  and recombined from it (or from the user's data) at other batch sizes, inside
+  each input's observed domain; batch-free scalars (counts, flags) varied.
+* Data-dependent Python values (:mod:`.paths`): a file from a tracer whose
+  data-dependent values never changed over the verification runs is verified
+  on the traced path only (status ``unproved``, finding VER003).
+* Tolerances (:mod:`.compare`, overridable): a floating output passes when
+  ``rel_err = ||onnx - torch|| / ||torch|| <= rtol`` *and* every element satisfies
+  ``|g - r| <= atol * min(1, rms(r)) + rtol * (|r| + rms(r))``; defaults
+  ``atol = 1e-4``, ``rtol = 1e-3``. Integer and bool outputs must match
+  exactly; a shape or dtype mismatch fails.
+* A *degenerate* reference (empty, constant, or the same for every batch row
+  although the inputs differ) and a *non-deterministic* one (PyTorch gives other
+  outputs on a second run) prove nothing either way: statuses ``degenerate`` and
+  ``nondeterministic`` instead of ``pass`` or ``fail``.
 """
 
 from __future__ import annotations
 
+from .cases import Case, InputPool, build_cases
 from .compare import DEFAULT_ATOL, DEFAULT_RTOL, compare_output
+from .paths import traced_path_findings, traced_path_rows
 from .pinned import diagnose_batch_failure
-from .runner import default_batches, verify_file
+from .runner import References, default_batches, run_references, verify_file
 
 __all__ = [
+    "Case",
     "DEFAULT_ATOL",
     "DEFAULT_RTOL",
+    "InputPool",
+    "References",
+    "build_cases",
     "compare_output",
     "default_batches",
     "diagnose_batch_failure",
+    "run_references",
+    "traced_path_findings",
+    "traced_path_rows",
     "verify_file",
 ]

@@ -1,49 +1,111 @@
-"""Run an ONNX file in ONNX Runtime and the model in PyTorch on the same inputs."""
+"""Run an ONNX file in ONNX Runtime against PyTorch references on the same cases.
+
+The references (PyTorch outputs for every :class:`~trtready.verify.cases.Case`)
+are computed once per export and shared by every candidate file. While they run,
+a :class:`~trtready.verify.paths.DataWatch` logs the data-dependent Python values
+of ``forward``; the first case runs twice, so that a model whose outputs differ
+from one run to the next is reported as non-deterministic instead of blaming the
+exported file.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from ..inputs import batched, sample_inputs
+from ..inputs import batched
 from ..result import VerifyRow
+from .cases import Case
 from .compare import compare_output
+from .paths import DataWatch, PathLog
 
-__all__ = ["default_batches", "verify_file"]
+__all__ = ["References", "default_batches", "ort_session", "run_references", "verify_file"]
 
 _ORT_NODE_ERROR = re.compile(r"running (?P<op>\w+) node\. Name:'(?P<name>[^']*)' Status Message: (?P<status>.*)")
 
 
 def default_batches(export_batch: int) -> list[int]:
-    """The export batch, 1, and an odd size above the export batch."""
+    """The export batch, 1, an odd size above it, and the largest size the printed TensorRT
+    profile allows (4x the export batch, at least 8)."""
     odd = export_batch + 1 if (export_batch + 1) % 2 else export_batch + 2
-    return list(dict.fromkeys([export_batch, 1, odd]))
+    return list(dict.fromkeys([export_batch, 1, odd, max(8, 4 * export_batch)]))
+
+
+@dataclass
+class Reference:
+    """PyTorch's outputs on one case (or why it raised)."""
+
+    case: Case
+    outputs: list[np.ndarray] | None = None
+    error: str | None = None
+
+
+@dataclass
+class References:
+    """PyTorch's outputs on every case, the data-dependent values seen, and determinism."""
+
+    items: list[Reference]
+    paths: PathLog = field(default_factory=PathLog)
+    deterministic: bool = True
+
+
+def run_references(model: torch.nn.Module, cases: list[Case], *, atol: float, rtol: float) -> References:
+    """Run ``model`` (flat inputs -> flat outputs) on every case, watching data-dependent values."""
+    refs = References(items=[])
+    for case in cases:
+        refs.items.append(_reference(model, case, refs.paths))
+    first = next((r for r in refs.items if r.outputs is not None), None)
+    if first is not None:
+        again = _reference(model, first.case, None)
+        refs.deterministic = again.outputs is not None and all(
+            compare_output("", 0, b, a, atol=atol, rtol=rtol, batch_dim=None).status != "fail"
+            for a, b in zip(first.outputs, again.outputs)
+        )
+    return refs
+
+
+def _reference(model, case: Case, paths: PathLog | None) -> Reference:
+    inputs = tuple(t.clone() for t in case.inputs)  # the model may write into its inputs
+    try:
+        with torch.no_grad():
+            if paths is None:
+                outs = model(*inputs)
+            else:
+                with DataWatch(inputs, paths):
+                    outs = model(*inputs)
+    except Exception as exc:  # noqa: BLE001 - recorded as an error row
+        return Reference(case, error=f"PyTorch raised at batch {case.batch} ({case.label}): {_first_line(exc)}")
+    return Reference(case, outputs=[t.detach().cpu().numpy() for t in outs])
 
 
 def verify_file(
     onnx_path: str,
-    model: torch.nn.Module,
-    example: tuple,
+    references: References,
     *,
     input_names: list[str],
     output_names: list[str],
-    batches: list[int],
     batch_dim: int,
     atol: float,
     rtol: float,
-    seed: int = 0,
 ) -> list[VerifyRow]:
-    """One row per (batch, output). Never raises for a model or runtime failure."""
+    """One row per (case, output). Never raises for a model or runtime failure."""
     try:
         session = ort_session(onnx_path)
     except Exception as exc:  # noqa: BLE001 - ORT refusing the file is a verification result
+        batches = dict.fromkeys(r.case.batch for r in references.items)
         return [_error_row(b, "*", f"ONNX Runtime cannot load the file: {_first_line(exc)}") for b in batches]
     rows: list[VerifyRow] = []
-    for batch in batches:
-        inputs = sample_inputs(example, batch_dim, batch, seed + batch)
-        rows += _verify_batch(session, model, inputs, batch, input_names, output_names, batch_dim, atol, rtol)
+    for ref in references.items:
+        case_rows = _verify_case(session, ref, input_names, output_names, batch_dim, atol, rtol)
+        for row in case_rows:
+            row.case = ref.case.label
+            if row.status == "fail" and not references.deterministic:
+                row.status = "nondeterministic"
+                row.message = f"PyTorch itself gives other outputs on a second run; {row.message}"
+        rows += case_rows
     return rows
 
 
@@ -56,22 +118,20 @@ def ort_session(path: str):
     return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
-def _verify_batch(session, model, inputs, batch, input_names, output_names, batch_dim, atol, rtol):
-    try:
-        with torch.no_grad():
-            refs = [t.detach().cpu().numpy() for t in model(*inputs)]
-    except Exception as exc:  # noqa: BLE001
-        return [_error_row(batch, "*", f"PyTorch raised at batch {batch}: {_first_line(exc)}")]
+def _verify_case(session, ref: Reference, input_names, output_names, batch_dim, atol, rtol) -> list[VerifyRow]:
+    batch = ref.case.batch
+    if ref.outputs is None:
+        return [_error_row(batch, "*", ref.error or "PyTorch failed")]
     wanted = {i.name for i in session.get_inputs()}
-    feed = {n: t.detach().cpu().numpy() for n, t in zip(input_names, inputs) if n in wanted}
+    feed = {n: t.detach().cpu().numpy() for n, t in zip(input_names, ref.case.inputs) if n in wanted}
     try:
         outs = session.run(output_names, feed)
     except Exception as exc:  # noqa: BLE001
         return [_error_row(batch, "*", f"ONNX Runtime failed at batch {batch}: {_ort_message(exc)}")]
-    row_dim = batch_dim if _rows_distinct(inputs, batch_dim) else None
+    row_dim = batch_dim if _rows_distinct(ref.case.inputs, batch_dim) else None
     return [
-        compare_output(n, batch, np.asarray(got), ref, atol=atol, rtol=rtol, batch_dim=row_dim)
-        for n, got, ref in zip(output_names, outs, refs)
+        compare_output(n, batch, np.asarray(got), expected, atol=atol, rtol=rtol, batch_dim=row_dim)
+        for n, got, expected in zip(output_names, outs, ref.outputs)
     ]
 
 

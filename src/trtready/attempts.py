@@ -1,0 +1,182 @@
+"""One attempt: export (isolated) -> simplify -> fix (each fix proved) -> verify -> check.
+
+The verification falls back from the most processed model (fixed) to less
+processed ones (simplified, raw) when the more processed one fails, so a fix or
+simplification can never make an attempt worse than its raw export.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .exporters import ExportJob, run_attempt
+from .exporters.retrace import PASS_NAME as RETRACE_PASS
+from .exporters.retrace import unpin_by_retrace
+from .fixing import explain_remaining, fix_model
+from .ir import save_model_atomic
+from .options import ExportOptions, RewriteSelection
+from .planning import Plan
+from .inputs import resize_batch
+from .result import Attempt, Finding, PassRecord, Severity, rows_verified
+from .rules import check_model
+from .simplify import simplify
+from .verify import diagnose_batch_failure, traced_path_findings, traced_path_rows, verify_file
+from .verify.pinned import FIX as PINNED_FIX
+from .verify.pinned import RULE_ID as PINNED_RULE_ID
+from .verify.pinned import RULE_NAME as PINNED_RULE_NAME
+
+__all__ = ["finish_attempt", "make_attempt", "pinned_batch", "retrace_attempt", "verify_model"]
+
+Progress = Callable[[str], None]
+
+
+def make_attempt(
+    exporter: str, plan: Plan, options: ExportOptions, tmp: Path, say: Progress,
+    *, rewrites: RewriteSelection, variant: str = "",
+) -> Attempt:  # fmt: skip
+    """Export with ``exporter`` and the given rewrites, then simplify, fix, verify and check."""
+    slug = f"{exporter}{'.' + '-'.join(variant.split()) if variant else ''}"
+    job = ExportJob(path=str(tmp / f"{slug}.raw.onnx"), **(plan.job_template | {"rewrites": rewrites.for_child()}))
+    attempt = run_attempt(exporter, plan.flat, plan.example, job)
+    attempt.variant = variant
+    if attempt.ok:
+        attempt.raw_model = attempt.model
+        finish_attempt(attempt, plan, options, tmp / slug, say)
+    return attempt
+
+
+def pinned_batch(attempt: Attempt, plan: Plan) -> bool:
+    """A TorchScript file that holds the export batch: right at the export batch only, or (nothing
+    verified) the tracer turned a tensor into a Python int."""
+    if attempt.exporter != "torchscript" or not attempt.ok or not plan.export_batch or not plan.job_template["dynamic_batch"]:
+        return False
+    if attempt.verification:
+        at_export = [r for r in attempt.verification if r.batch == plan.export_batch and r.case == "example"]
+        others = [r for r in attempt.verification if r.batch != plan.export_batch]
+        return all(r.passed for r in at_export) and any(r.status in ("fail", "error") for r in others)
+    return any("Converting a tensor to a Python integer" in w for w in attempt.warnings)
+
+
+def retrace_attempt(attempt: Attempt, plan: Plan, options: ExportOptions, tmp: Path, say: Progress) -> Attempt | None:
+    """Trace again at the next batch size; rebuild every constant that changed from the runtime batch.
+
+    Returns the new attempt (variant "batch re-traced"), or None when the second trace failed; what
+    could not be rebuilt becomes VER001 findings on ``attempt``, at the Python line.
+    """
+    other_batch = plan.export_batch + 1
+    say(f"tracing again at batch {other_batch} to find the constants that hold the batch")
+    slug = f"{attempt.exporter}.{'-'.join(attempt.variant.split()) or 'asked'}.retrace"
+    rewrites = plan.job_template["rewrites"] if not attempt.variant.startswith("no rewrites") else None
+    job = ExportJob(path=str(tmp / f"{slug}.b{other_batch}.onnx"), **(plan.job_template | {"rewrites": rewrites}))
+    other = run_attempt(attempt.exporter, plan.flat, resize_batch(plan.example, options.batch.dim, other_batch), job)
+    if not other.ok:
+        return None
+    outcome = unpin_by_retrace(attempt.raw_model, other.model, plan.export_batch, other_batch, options.batch.dim)
+    attempt.findings += [_unresolved_finding(u, plan.export_batch) for u in outcome.unresolved]
+    if outcome.model is None:
+        return None
+    fixed = Attempt(exporter=attempt.exporter, variant=" ".join(filter(None, [attempt.variant, "batch re-traced"])),
+                    ok=True, warnings=attempt.warnings, seconds=attempt.seconds + other.seconds,
+                    node_count=attempt.node_count, batch_symbolic=attempt.batch_symbolic,
+                    rewrites_fired=attempt.rewrites_fired, model=outcome.model, raw_model=outcome.model)  # fmt: skip
+    fixed.passes = [p for p in attempt.passes if p.name.startswith("rewrite.")] + [_retrace_record(outcome)]
+    finish_attempt(fixed, plan, options, tmp / slug, say)
+    return fixed
+
+
+def _retrace_record(outcome) -> PassRecord:
+    laws = "; ".join(f"{r.op_type} '{r.node}' <- {r.law}" + (f" ({r.source})" if r.source else "") for r in outcome.replaced)
+    return PassRecord(name=RETRACE_PASS, modified=True, message=f"rebuilt from the runtime batch: {laws}")
+
+
+def _unresolved_finding(unresolved, export_batch: int) -> Finding:
+    return Finding(
+        rule_id=PINNED_RULE_ID, name=PINNED_RULE_NAME, severity=Severity.ERROR, stage="verify",
+        message=f"the batch stays pinned to {export_batch}: {unresolved.message}", node=unresolved.node,
+        source=unresolved.source, fix=getattr(unresolved, "fix", None) or PINNED_FIX,
+    )  # fmt: skip
+
+
+def finish_attempt(attempt: Attempt, plan: Plan, options: ExportOptions, stem: Path, say: Progress) -> None:
+    """Simplify, fix, verify and check an exported attempt (its ``model`` is the raw export)."""
+    candidates = _processed_models(attempt, plan, options, say)
+    attempt.model = candidates[0][1]
+    if plan.references is not None:
+        say(f"verifying the {attempt.label} export in ONNX Runtime at batches {plan.batches}")
+        attempt.model, attempt.verification = _first_verified(candidates, plan, options, stem, attempt)
+        attempt.verified = rows_verified(attempt.verification)
+    attempt.findings = check_model(attempt.model, trt=options.trt, plugins=[s.name for s in options.plugins.values()])
+    if options.fixes.enabled:
+        attempt.findings = explain_remaining(attempt.findings, attempt.passes)
+    if plan.references is not None:
+        attempt.findings += traced_path_findings(plan.references.paths)
+    if plan.export_batch and attempt.verification:
+        attempt.findings += diagnose_batch_failure(
+            attempt.model, attempt.verification, plan.export_batch, options.batch.dim, attempt.warnings
+        )
+
+
+def verify_model(model, path: Path, plan: Plan, options: ExportOptions) -> list:
+    """Rows for one candidate model: the cases, plus the data-dependent values no case varied.
+
+    Those count for both exporters: a trace bakes them, and torch.onnx's capture fallbacks
+    (draft export, TorchScript trace conversion) can bake them behind the torch.export-based one."""
+    save_model_atomic(model, path)
+    rows = verify_file(
+        str(path), plan.references, input_names=plan.input_names, output_names=plan.output_names,
+        batch_dim=options.batch.dim, atol=options.tolerance.atol, rtol=options.tolerance.rtol,
+    )  # fmt: skip
+    return rows + traced_path_rows(plan.references.paths, plan.export_batch or plan.batches[0])
+
+
+def _processed_models(attempt: Attempt, plan: Plan, options: ExportOptions, say: Progress) -> list[tuple[str, Any]]:
+    """``[(label, model)]``, most processed first: fixed, simplified, raw (those that differ)."""
+    say(f"simplifying the {attempt.label} export ({attempt.node_count} nodes)")
+    raw = attempt.model
+    simplified, records = simplify(raw)
+    attempt.passes += records
+    candidates = [("raw", raw)] if simplified is raw else [("simplified", simplified), ("raw", raw)]
+    if not options.fixes.enabled:
+        return candidates
+    say(f"fixing the {attempt.label} export (each fix checked in ONNX Runtime)")
+    fixed, records = fix_model(
+        simplified, _fix_feeds(plan), trt=options.trt, skip=options.fixes.skip,
+        export_batch=plan.export_batch, atol=options.tolerance.atol, rtol=options.tolerance.rtol,
+    )  # fmt: skip
+    attempt.passes += records
+    if fixed is simplified:
+        return candidates
+    if simplified is raw:  # simplification was rolled back on the unfixed model (a pinned batch): retry
+        fixed, records = simplify(fixed)
+        if not any(r.rolled_back for r in records):
+            for record in attempt.passes:
+                if record.rolled_back and record.message and not record.name.startswith("fix."):
+                    record.message += "; after the fixes, simplification succeeded"
+        attempt.passes += records
+    return [("fixed", fixed), *candidates]
+
+
+def _first_verified(candidates, plan: Plan, options: ExportOptions, stem: Path, attempt: Attempt):
+    """Verify the most processed model first; fall back to less processed ones that pass."""
+    first_rows = None
+    for label, model in candidates:
+        rows = verify_model(model, stem.with_name(f"{stem.name}.{label}.onnx"), plan, options)
+        first_rows = first_rows or rows
+        if rows_verified(rows):
+            if model is not candidates[0][1]:
+                attempt.passes.append(PassRecord(
+                    name=f"keep-{label}", modified=False, rolled_back=True,
+                    message=f"the more processed model failed verification; kept the {label} export",
+                ))  # fmt: skip
+            return model, rows
+    return candidates[0][1], first_rows
+
+
+def _fix_feeds(plan: Plan) -> dict:
+    """Inputs for proving each fix: the export batch and (dynamic batch) the next verified size above."""
+    export = plan.export_batch or plan.batches[0]
+    above = [c for c in plan.cases if c.batch > export]
+    chosen = [c for c in plan.cases if c.batch == export][:1] + sorted(above, key=lambda c: c.batch)[:1]
+    return {c.batch: {n: t.numpy() for n, t in zip(plan.input_names, c.inputs)} for c in chosen}

@@ -1,0 +1,146 @@
+"""Typed, frozen, self-validating options for ``trtready.export``.
+
+Each part checks itself where it is made, so a bad value fails before any work
+starts, with one line and a hint (:class:`~trtready.errors.UserError`), and every
+layer reads attributes instead of string keys. ``ExportOptions.summary()`` is the
+plain view kept in ``Result.options`` for reports and JSON.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .errors import UserError
+
+__all__ = [
+    "EXPORTERS",
+    "BatchPolicy",
+    "ExportOptions",
+    "FixSelection",
+    "RewriteSelection",
+    "Tolerance",
+    "unknown_name",
+]
+
+EXPORTERS = ("auto", "torchscript", "dynamo")
+DEFAULT_OPSET = 18  # supported by both exporters and by TensorRT 8.6 through 11.1
+
+
+def unknown_name(kind: str, name: str, known: Iterable[str]) -> UserError:
+    """``unknown pass 'fix.alowzero'`` with the closest known names as the hint."""
+    known = list(known)
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(close)}?" if close else f"choose from {', '.join(known)}"
+    return UserError(f"unknown {kind} '{name}'", hint=hint)
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Verification tolerances (see :mod:`trtready.verify`)."""
+
+    atol: float = 1e-4
+    rtol: float = 1e-3
+
+    def __post_init__(self) -> None:
+        for name in ("atol", "rtol"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+                raise UserError(f"{name} must be a finite number >= 0, got {value!r}")
+
+
+@dataclass(frozen=True)
+class BatchPolicy:
+    """Which axis is the batch, whether it stays dynamic, and the sizes to write and verify."""
+
+    dynamic: bool = True
+    dim: int = 0
+    static_sizes: tuple[int, ...] = ()  # one static file per size instead of one dynamic file
+    verify_sizes: tuple[int, ...] = ()  # empty: the export batch, 1 and an odd size above
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.dim, int) or self.dim < 0:
+            raise UserError(f"batch_dim must be an integer >= 0, got {self.dim!r}")
+        for label, sizes in (("static batch", self.static_sizes), ("verify batch", self.verify_sizes)):
+            if any(not isinstance(s, int) or s < 1 for s in sizes):
+                raise UserError(f"{label} sizes must be integers >= 1, got {list(sizes)}")
+        if self.static_sizes:
+            object.__setattr__(self, "dynamic", False)
+
+
+@dataclass(frozen=True)
+class RewriteSelection:
+    """Torch-level rewrites: on or off, ids or names disabled, opt-in ones enabled."""
+
+    enabled: bool = True
+    disabled: tuple[str, ...] = ()
+    opt_in: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        from .rewrites import select_rewrites
+
+        select_rewrites(disabled=self.disabled, opt_in=self.opt_in)  # unknown ids raise here
+
+    def for_child(self) -> dict | None:
+        """What the exporter child needs (``None``: no rewrites)."""
+        return {"disabled": self.disabled, "opt_in": self.opt_in} if self.enabled else None
+
+    def without(self, *ids: str) -> RewriteSelection:
+        return RewriteSelection(self.enabled, tuple(dict.fromkeys(self.disabled + ids)), self.opt_in)
+
+
+@dataclass(frozen=True)
+class FixSelection:
+    """ONNX-level fixes: on or off, and the passes to skip (validated names)."""
+
+    enabled: bool = True
+    skip: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        from .passes.catalog import ALL_PASSES
+
+        known = [p.name for p in ALL_PASSES]
+        for name in self.skip:
+            if name not in known:
+                raise unknown_name("fix", name, known)
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """Everything ``trtready.export`` was asked to do."""
+
+    exporter: str = "auto"
+    opset: int = DEFAULT_OPSET
+    batch: BatchPolicy = field(default_factory=BatchPolicy)
+    tolerance: Tolerance = field(default_factory=Tolerance)
+    rewrites: RewriteSelection = field(default_factory=RewriteSelection)
+    fixes: FixSelection = field(default_factory=FixSelection)
+    verify: bool = True
+    diagnose: bool = True
+    trt: str = ""  # the TensorRT release whose parser the checker follows ("" = newest)
+    plugins: dict = field(default_factory=dict, compare=False)  # submodule path -> PluginSpec
+
+    def __post_init__(self) -> None:
+        if self.exporter not in EXPORTERS:
+            raise unknown_name("exporter", self.exporter, EXPORTERS)
+        if not isinstance(self.opset, int) or not 9 <= self.opset <= 23:
+            raise UserError(f"opset {self.opset} is outside what the exporters support", hint="use 17 to 20; default 18")
+        from .trt_ops import load_release
+
+        object.__setattr__(self, "trt", load_release(self.trt or None).version)
+
+    @property
+    def verifies(self) -> bool:
+        """Verification runs unless turned off or impossible (ONNX Runtime cannot run plugin nodes)."""
+        return self.verify and not self.plugins
+
+    def summary(self) -> dict:
+        """The plain view kept in ``Result.options``."""
+        return {
+            "exporter": self.exporter, "opset": self.opset, "dynamic_batch": self.batch.dynamic,
+            "batch_dim": self.batch.dim, "verify": self.verifies, "fix": self.fixes.enabled,
+            "skip_fixes": list(self.fixes.skip), "atol": self.tolerance.atol, "rtol": self.tolerance.rtol,
+            "trt": self.trt, "rewrites": self.rewrites.for_child(), "diagnose": self.diagnose,
+            "plugins": {path: spec.name for path, spec in self.plugins.items()},
+        }  # fmt: skip
