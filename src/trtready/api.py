@@ -18,6 +18,7 @@ from typing import Any
 import torch
 
 from .attempts import make_attempt, pinned_batch, retrace_attempt
+from .exporters.retrace import PASS_NAME as RETRACE_PASS
 from .errors import UserError, one_line
 from .inputs import FlatModel, batched, eval_mode
 from .ir import count_nodes, save_model_atomic, value_shape
@@ -159,23 +160,24 @@ def _exporter_attempts(result: Result, name: str, plan: Plan, options: ExportOpt
     failed or did not verify, the plain export too (as ``torch.onnx.export`` would make it), and
     the rewrite at fault, named."""
     first = make_attempt(name, plan, options, tmp, say, rewrites=options.rewrites)
-    tried = [first, *_retraced(first, plan, options, tmp, say)]
+    tried = [first, *_retraced(first, options.rewrites, plan, options, tmp, say)]
     spoiled = not first.ok or (first.verified is False and first.rewrites_fired != [])
     if not options.rewrites.enabled or not spoiled or any(a.verified for a in tried):
         return tried  # the rewrite mode's presence alone can break torch.export's capture: a failure is retried
     say(f"retrying the {name} exporter without torch-level rewrites")
-    plain = make_attempt(name, plan, options, tmp, say, rewrites=RewriteSelection(enabled=False), variant="no rewrites")
-    tried += [plain, *_retraced(plain, plan, options, tmp, say)]
+    no_rewrites = RewriteSelection(enabled=False)
+    plain = make_attempt(name, plan, options, tmp, say, rewrites=no_rewrites, variant="no rewrites")
+    tried += [plain, *_retraced(plain, no_rewrites, plan, options, tmp, say)]
     if _rank(plain, options) < _rank(first, options):
         tried += _find_culprit(result, name, first, plain, plan, options, tmp, say)
     return tried
 
 
-def _retraced(attempt: Attempt, plan: Plan, options: ExportOptions, tmp: Path, say) -> list[Attempt]:
+def _retraced(attempt: Attempt, rewrites: RewriteSelection, plan: Plan, options: ExportOptions, tmp: Path, say) -> list[Attempt]:
     """The batch-un-pinned version of a TorchScript attempt that holds the export batch, if any."""
-    if not pinned_batch(attempt, plan):
+    if not options.fixes.enabled or RETRACE_PASS in options.fixes.skip or not pinned_batch(attempt, plan):
         return []
-    retraced = retrace_attempt(attempt, plan, options, tmp, say)
+    retraced = retrace_attempt(attempt, rewrites, plan, options, tmp, say)
     return [retraced] if retraced is not None else []
 
 

@@ -59,31 +59,41 @@ def pinned_batch(attempt: Attempt, plan: Plan) -> bool:
     return any("Converting a tensor to a Python integer" in w for w in attempt.warnings)
 
 
-def retrace_attempt(attempt: Attempt, plan: Plan, options: ExportOptions, tmp: Path, say: Progress) -> Attempt | None:
+def retrace_attempt(
+    attempt: Attempt, rewrites: RewriteSelection, plan: Plan, options: ExportOptions, tmp: Path, say: Progress
+) -> Attempt | None:
     """Trace again at the next batch size; rebuild every constant that changed from the runtime batch.
 
     Returns the new attempt (variant "batch re-traced"), or None when the second trace failed; what
     could not be rebuilt becomes VER001 findings on ``attempt``, at the Python line.
     """
-    other_batch = plan.export_batch + 1
-    say(f"tracing again at batch {other_batch} to find the constants that hold the batch")
+    batch = plan.export_batch
+    say(f"tracing again at batches {batch + 1} and {batch + 3} to find the constants that hold the batch")
     slug = f"{attempt.exporter}.{'-'.join(attempt.variant.split()) or 'asked'}.retrace"
-    rewrites = plan.job_template["rewrites"] if not attempt.variant.startswith("no rewrites") else None
-    job = ExportJob(path=str(tmp / f"{slug}.b{other_batch}.onnx"), **(plan.job_template | {"rewrites": rewrites}))
-    other = run_attempt(attempt.exporter, plan.flat, resize_batch(plan.example, options.batch.dim, other_batch), job)
-    if not other.ok:
+    traces = [_trace_at(attempt, rewrites, plan, options, tmp / slug, size) for size in (batch + 1, batch + 3)]
+    if any(t is None for t in traces):
         return None
-    outcome = unpin_by_retrace(attempt.raw_model, other.model, plan.export_batch, other_batch, options.batch.dim)
+    (other, other_batch), third = traces
+    # a third size proves each law linear: two consecutive sizes fit any pair of integers with a line
+    outcome = unpin_by_retrace(attempt.raw_model, other, batch, other_batch, options.batch.dim, third=third)
     attempt.findings += [_unresolved_finding(u, plan.export_batch) for u in outcome.unresolved]
     if outcome.model is None:
         return None
     fixed = Attempt(exporter=attempt.exporter, variant=" ".join(filter(None, [attempt.variant, "batch re-traced"])),
-                    ok=True, warnings=attempt.warnings, seconds=attempt.seconds + other.seconds,
+                    ok=True, warnings=attempt.warnings, seconds=attempt.seconds,
                     node_count=attempt.node_count, batch_symbolic=attempt.batch_symbolic,
                     rewrites_fired=attempt.rewrites_fired, model=outcome.model, raw_model=outcome.model)  # fmt: skip
     fixed.passes = [p for p in attempt.passes if p.name.startswith("rewrite.")] + [_retrace_record(outcome)]
     finish_attempt(fixed, plan, options, tmp / slug, say)
     return fixed
+
+
+def _trace_at(attempt: Attempt, rewrites: RewriteSelection, plan: Plan, options: ExportOptions, stem: Path, size: int):
+    """``(raw model, size)``: the attempt's exporter and rewrites again, on the example cycled to ``size`` rows."""
+    job = ExportJob(path=f"{stem}.b{size}.onnx", **(plan.job_template | {"rewrites": rewrites.for_child()}))
+    other = run_attempt(attempt.exporter, plan.flat, resize_batch(plan.example, options.batch.dim, size), job)
+    attempt.seconds += other.seconds
+    return (other.model, size) if other.ok else None
 
 
 def _retrace_record(outcome) -> PassRecord:

@@ -7,6 +7,7 @@ between works on ``onnx_ir.Model``.
 from __future__ import annotations
 
 import ast
+import linecache
 import os
 import re
 import tempfile
@@ -19,6 +20,7 @@ from .errors import ModelFileError
 from .result import SourceLocation
 
 __all__ = [
+    "compact_trace_docs",
     "TWO_GB",
     "count_nodes",
     "is_dynamic",
@@ -31,6 +33,8 @@ __all__ = [
 
 TWO_GB = 2**31
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>\S+)\n(?P<code>[^\n]*)')
+# TorchScript exporter with verbose=True: the node's doc_string is the trace, innermost frame first.
+_DOC_FRAME = re.compile(r"^(?P<file>.+)\((?P<line>\d+)\): (?P<func>\S+)$", re.MULTILINE)
 _INTERNAL = ("/torch/", "/site-packages/torch", "<eval_with_key>", "/trtready/inputs.py", "/trtready/exporters/")
 
 
@@ -67,11 +71,12 @@ def source_of(node: ir.Node) -> SourceLocation | None:
     The torch.export-based exporter stores ``pkg.torch.onnx.stack_trace`` (we
     take the innermost frame outside torch) and ``pkg.torch.onnx.name_scopes``;
     the TorchScript exporter leaves module scopes in node names
-    (``/backbone/layer1/layer1.0/conv1/Conv``).
+    (``/backbone/layer1/layer1.0/conv1/Conv``) and, when run with
+    ``verbose=True``, the trace in the node's ``doc_string``.
     """
     meta = node.metadata_props
     module = _module_from_scopes(meta.get("pkg.torch.onnx.name_scopes")) or _module_from_name(node.name)
-    frame = _user_frame(meta.get("pkg.torch.onnx.stack_trace", ""))
+    frame = _user_frame(meta.get("pkg.torch.onnx.stack_trace", "")) or _doc_frame(node.doc_string or "")
     if frame is None and module is None:
         return None
     loc = SourceLocation(module=module)
@@ -86,6 +91,24 @@ def _user_frame(trace: str) -> tuple[str, int, str, str] | None:
         return None
     last = frames[-1]
     return last["file"], int(last["line"]), last["func"], last["code"].strip()
+
+
+def compact_trace_docs(model: ir.Model) -> None:
+    """Keep, of each TorchScript ``verbose=True`` doc string (a whole trace, ~1 KB a node), only
+    the user's frame: ``file.py(12): forward``, which :func:`source_of` reads."""
+    for _, node in iter_nodes(model.graph):
+        if node.doc_string:
+            frame = _doc_frame(node.doc_string)
+            node.doc_string = f"{frame[0]}({frame[1]}): {frame[2]}" if frame else None
+
+
+def _doc_frame(doc: str) -> tuple[str, int, str, str] | None:
+    """The innermost user frame of a TorchScript ``doc_string`` trace (``file.py(12): forward`` lines)."""
+    for m in _DOC_FRAME.finditer(doc):
+        if not any(p in m["file"] for p in _INTERNAL):
+            line = int(m["line"])
+            return m["file"], line, m["func"], linecache.getline(m["file"], line).strip()
+    return None
 
 
 def _module_from_scopes(scopes: str | None) -> str | None:

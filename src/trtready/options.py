@@ -98,9 +98,10 @@ class FixSelection:
     skip: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        from .exporters.retrace import PASS_NAME as RETRACE_PASS
         from .passes.catalog import ALL_PASSES
 
-        known = [p.name for p in ALL_PASSES]
+        known = [p.name for p in ALL_PASSES] + [RETRACE_PASS]
         for name in self.skip:
             if name not in known:
                 raise unknown_name("fix", name, known)

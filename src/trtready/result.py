@@ -130,7 +130,7 @@ class VerifyRow:
     rtol: float | None = None
     message: str | None = None
     bad_fraction: float | None = None  # share of elements out of the element-wise tolerance
-    case: str | None = None  # which inputs: "example", "rows resampled from the example", "n varied to 4"...
+    case: str | None = None  # which inputs: "example", "resampled", "n varied to 4"...
     artifact: str | None = None  # which file (static-batch runs write several)
 
     @property

@@ -76,6 +76,10 @@ def test_static_batches_write_one_verified_file_each(tmp_path):
         assert path.endswith(f"m_b{batch}.onnx")
         assert ir.load(path).graph.inputs[0].shape[0] == batch
     assert _batches(result) == [1, 4]
+    records = {f.batch: f for f in result.files}  # one record per file, none overwritten by the next
+    assert set(records) == {1, 4} and all(records[b].path == files[b] for b in files)
+    assert records[1].verified_batches == [1] and records[4].verified_batches == [4]
+    assert "--shapes" not in (records[4].trtexec or "") and records[4].inputs[0]["shape"][0] == 4
 
 
 def test_dynamo_findings_point_at_python_lines(tmp_path):

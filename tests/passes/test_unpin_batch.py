@@ -43,3 +43,28 @@ def test_real_view_int_size():
     fixed = UnpinBatchPass()(model).model
     assert findings(fixed, UnpinBatchPass, {}) == []
     compare_torch(module, fixed, lambda b: torch.randn(b, 3, 4), batches=(2, 3, 5))
+
+
+class SqueezeExcite(torch.nn.Module):
+    """torchpipe's example: ``view(int(b), c)`` with ``c`` from ``x.shape``, a Linear, ``view(int(x.size(0)), -1, 1, 1)``."""
+
+    def __init__(self, c=8):
+        super().__init__()
+        self.conv, self.fc = torch.nn.Conv2d(3, c, 3, padding=1), torch.nn.Linear(c, c)
+
+    def forward(self, x):
+        x = self.conv(x)
+        b, c = x.shape[:2]
+        y = x.mean((2, 3)).view(int(b), c)
+        y = self.fc(y).view(int(x.size(0)), -1, 1, 1)
+        return x * y.sigmoid()
+
+
+def test_real_squeeze_excite():
+    """Both pinned Reshapes are found: one's target is Concat(Constant [2], <c from x.shape>), one reads a Gemm."""
+    module = SqueezeExcite()
+    model = export(module, torch.randn(2, 3, 8, 8))
+    assert {f.node for f in findings(model, UnpinBatchPass, {})} == {"/Reshape", "/Reshape_1"}
+    fixed = UnpinBatchPass()(model).model
+    assert findings(fixed, UnpinBatchPass, {}) == []
+    compare_torch(module, fixed, lambda b: torch.randn(b, 3, 8, 8), batches=(1, 2, 3, 8))

@@ -18,7 +18,7 @@ import onnx_ir as ir
 import torch
 
 from ..errors import one_line
-from ..ir import count_nodes, iter_nodes, load_model
+from ..ir import compact_trace_docs, count_nodes, iter_nodes, load_model
 from ..result import Attempt
 from ..plugins import plugin_modules
 from ..rewrites import apply_to_module
@@ -62,6 +62,7 @@ def run_attempt(exporter: str, model: torch.nn.Module, example: tuple, job: Expo
         attempt.error = f"the exporter wrote an unreadable file: {exc}"
         return attempt
     attempt.ok = True
+    compact_trace_docs(attempt.model)
     strip_wrapper_scope(attempt.model)
     attempt.node_count = count_nodes(attempt.model)
     if job.dynamic_batch:

@@ -2,7 +2,9 @@
 
 Traces an ``nn.Module`` (or scripts, when given a ``torch.jit.ScriptModule``).
 Tracing records Python values as constants: that is where pinned batch sizes
-and ``.item()`` constants come from, and its TracerWarnings say where.
+and ``.item()`` constants come from, and its TracerWarnings say where. With
+``verbose=True`` every node's doc string holds its trace (the graph printout
+goes to the isolated child's log); ``run_attempt`` keeps only the user's frame.
 """
 
 from __future__ import annotations
@@ -34,4 +36,5 @@ def export(model: torch.nn.Module, example: tuple, job: ExportJob) -> None:
             output_names=job.output_names,
             dynamic_axes=dynamic_axes,
             do_constant_folding=True,
+            verbose=True,  # each node's doc string gets its trace: findings can name the Python line
         )

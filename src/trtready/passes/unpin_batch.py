@@ -3,8 +3,11 @@
 Tracing turns ``x.view(int(x.size(0)), -1)``, ``torch.zeros(b, 16)`` or
 ``cls.expand(b, -1, -1)`` into constants holding the export batch (TRT207): the
 graph inputs keep a symbolic batch dim, but the engine only works at the
-export batch. For each Reshape / Expand / Tile / ConstantOfShape whose constant
-shape input starts with the export batch:
+export batch. For each Reshape / Expand / Tile / ConstantOfShape whose shape
+input starts with the export batch — a constant, or (:func:`shape_head`) a
+``Concat`` whose first piece is one, as the TorchScript exporter writes
+``x.view(int(b), c)`` when ``c`` comes from ``x.shape`` — that first entry is
+rewritten:
 
 * Reshape of a tensor whose dim 0 is the batch: the literal becomes 0 ("copy
   dim 0", allowzero=0) or, with allowzero=1, -1 when the target has no other -1;
@@ -26,16 +29,17 @@ other batches the model now computes what the PyTorch code meant, which is why
 from __future__ import annotations
 
 from collections import Counter
+from typing import NamedTuple
 
 import numpy as np
 import onnx_ir as ir
 import onnx_ir.passes
 
 from ._evaluate import Evaluator
-from ._graph import constant_array, insert_constant, names_in, unique_name
+from ._graph import STANDARD_DOMAINS, constant_array, insert_constant, names_in, unique_name
 from .base import FixPass, stamp
 
-__all__ = ["UNFIXABLE_EXAMPLES", "UnpinBatchPass"]
+__all__ = ["UNFIXABLE_EXAMPLES", "UnpinBatchPass", "shape_head"]
 
 _HEADER = '<ir_version: 8, opset_import: ["" : 17]>'
 UNFIXABLE_EXAMPLES: list[tuple[str, int, str]] = [
@@ -64,6 +68,23 @@ g (float[N,16] x) => (float[N,16] y) {{
   b = Expand(x, shape)
   y = Relu(b)
 }}""",
+        # torchpipe's SE block: view(int(b), c) with c from x.shape (a Concat whose first piece is the
+        # constant), then a Linear (Gemm) and view(int(x.size(0)), -1, 1).
+        f"""{_HEADER}
+g (float[N,4,3] x) => (float[N,4,1] y) <float[4,4] w = {{1., 0., 2., 0., 0., 1., 0., 3., 1., 1., 0., 0., 0., 2., 0., 1.}}> {{
+  m = ReduceMean <axes = [2], keepdims = 0> (x)
+  dims = Shape(m)
+  one = Constant <value_int = 1> ()
+  c = Gather <axis = 0> (dims, one)
+  zero = Constant <value_ints = [0]> ()
+  c1 = Unsqueeze(c, zero)
+  b = Constant <value_ints = [2]> ()
+  target = Concat <axis = 0> (b, c1)
+  r = Reshape(m, target)
+  h = Gemm <transB = 1> (r, w)
+  t = Constant <value_ints = [2, -1, 1]> ()
+  y = Reshape(h, t)
+}}""",
     ]
 
     def __init__(self, export_batch: int | None = None) -> None:
@@ -79,29 +100,40 @@ g (float[N,16] x) => (float[N,16] y) {{
             return onnx_ir.passes.PassResult(model, False)
         carries, dims = CarriesBatch(ValueKinds()), Evaluator(model, infer=False).dims
         found = (_candidate(node, carries, dims) for node in graph)
-        candidates = [c for c in found if c is not None and _consistent(*c[:2], dims)]
-        batch = self.export_batch or _vote(candidates, dims)
+        candidates = [c for c in found if c is not None and _consistent(c, dims)]
+        batch = self.export_batch or _vote(candidates)
         taken, first = names_in(graph), None
         changed = []
-        for node, literal, action in candidates:
-            if batch is None or literal[0] != batch:
+        for candidate in candidates:
+            if batch is None or candidate.head[0] != batch:
                 continue
-            index = 0 if node.op_type == "ConstantOfShape" else 1
-            if action == "build":
+            if candidate.action == "build":
                 first = first or self._batch_dim(graph, sources[0], taken)
-                rest = insert_constant(graph, node, literal[1:], self.name, taken, f"{node.name or 'shape'}_rest")
-                concat = stamp(ir.node("Concat", [first, rest], {"axis": 0}, name=unique_name(taken, "unpin_concat")), self.name)
-                concat.outputs[0].name = concat.name
-                graph.insert_before(node, concat)
-                node.replace_input_with(index, concat.outputs[0])
-            else:
-                new = literal.copy()
-                new[0] = action
-                node.replace_input_with(index, insert_constant(graph, node, new, self.name, taken, "unpinned_shape"))
+            node = candidate.node
+            node.replace_input_with(_shape_index(node), self._new_shape(graph, candidate, first, taken))
             stamp(node, self.name)
             changed.append(node)
         _update_shapes(changed, batch, sources[0].shape[0])
         return onnx_ir.passes.PassResult(model, bool(changed))
+
+    def _new_shape(self, graph: ir.Graph, candidate: _Candidate, first: ir.Value | None, taken: set[str]) -> ir.Value:
+        """The shape input with its first entry rewritten; the pieces after the constant head are kept."""
+        node, head = candidate.node, candidate.head
+        if candidate.action == "build":
+            pieces = [first]
+            if head.size > 1:
+                pieces.append(insert_constant(graph, node, head[1:], self.name, taken, f"{node.name or 'shape'}_rest"))
+        else:
+            new = head.copy()
+            new[0] = candidate.action
+            pieces = [insert_constant(graph, node, new, self.name, taken, "unpinned_shape")]
+        pieces += candidate.rest
+        if len(pieces) == 1:
+            return pieces[0]
+        concat = stamp(ir.node("Concat", pieces, {"axis": 0}, name=unique_name(taken, "unpin_concat")), self.name)
+        concat.outputs[0].name = concat.name
+        graph.insert_before(node, concat)
+        return concat.outputs[0]
 
     def _batch_dim(self, graph: ir.Graph, source: ir.Value, taken: set[str]) -> ir.Value:
         shape = stamp(ir.node("Shape", [source], name=unique_name(taken, "batch_shape")), self.name)
@@ -113,27 +145,55 @@ g (float[N,16] x) => (float[N,16] y) {{
         return stamp(gather, self.name).outputs[0]
 
 
-def _candidate(node: ir.Node, carries, dims) -> tuple[ir.Node, np.ndarray, object] | None:
-    """``(node, literal, action)``: action is the new first entry, or "build" for a Shape-based one."""
-    if node.domain not in ("", "ai.onnx") or node.op_type not in ("Reshape", "Expand", "Tile", "ConstantOfShape"):
+class _Candidate(NamedTuple):
+    node: ir.Node
+    head: np.ndarray  # the constant leading entries of the shape input (INT64, 1-D)
+    rest: list[ir.Value]  # the computed pieces after them (empty when the whole shape is constant)
+    action: object  # the new first entry, or "build" for a Shape-based one
+
+
+def shape_head(value: ir.Value | None) -> tuple[np.ndarray, list[ir.Value]] | None:
+    """A 1-D shape input as ``(constant leading entries, computed pieces after them)``, or None.
+
+    A constant gives ``(literal, [])``. The TorchScript exporter writes
+    ``x.view(int(b), c)`` with ``c`` read from ``x.shape`` as
+    ``Concat(Constant([2]), Unsqueeze(Gather(Shape(x), 1)))``: that gives ``([2], [Unsqueeze output])``.
+    """
+    literal, rest = constant_array(value), []
+    node = value.producer() if value is not None and literal is None else None
+    if node is not None and node.op_type == "Concat" and node.domain in STANDARD_DOMAINS and node.inputs:
+        axis = node.attributes.get("axis")
+        if axis is not None and axis.value == 0 and all(v is not None for v in node.inputs):
+            literal, rest = constant_array(node.inputs[0]), list(node.inputs[1:])
+    if literal is None or literal.ndim != 1 or literal.size == 0 or not np.issubdtype(literal.dtype, np.integer):
         return None
-    index = 0 if node.op_type == "ConstantOfShape" else 1
-    literal = constant_array(node.inputs[index]) if len(node.inputs) > index else None
-    if literal is None or literal.ndim != 1 or literal.size == 0 or literal[0] < 1:
+    return literal.astype(np.int64), rest
+
+
+def _shape_index(node: ir.Node) -> int:
+    return 0 if node.op_type == "ConstantOfShape" else 1
+
+
+def _candidate(node: ir.Node, carries, dims) -> _Candidate | None:
+    if node.domain not in STANDARD_DOMAINS or node.op_type not in ("Reshape", "Expand", "Tile", "ConstantOfShape"):
         return None
-    literal = literal.astype(np.int64)
+    index = _shape_index(node)
+    found = shape_head(node.inputs[index]) if len(node.inputs) > index else None
+    if found is None or found[0][0] < 1:
+        return None
+    head, rest = found
     data = node.inputs[0] if node.op_type != "ConstantOfShape" else None
     data_dims = dims(data) if data is not None else None
     dim0 = data_dims[0] if data_dims else None
     if node.op_type == "Reshape" and data is not None and carries(data):
         allowzero = node.attributes.get("allowzero")
         if allowzero is None or not allowzero.value:
-            return node, literal, 0
-        return (node, literal, -1) if -1 not in literal[1:] else None
+            return _Candidate(node, head, rest, 0)
+        return _Candidate(node, head, rest, -1) if not rest and -1 not in head[1:] else None
     if node.op_type == "Expand" and data is not None and carries(data):
-        return node, literal, 1
-    if literal[0] > 1 and (node.op_type == "ConstantOfShape" or dim0 == 1) and _meets_batch(node, carries):
-        return node, literal, "build"
+        return _Candidate(node, head, rest, 1)
+    if head[0] > 1 and (node.op_type == "ConstantOfShape" or dim0 == 1) and _meets_batch(node, carries):
+        return _Candidate(node, head, rest, "build")
     return None
 
 
@@ -144,17 +204,18 @@ def _meets_batch(node: ir.Node, carries) -> bool:
     )
 
 
-def _consistent(node: ir.Node, literal: np.ndarray, dims) -> bool:
+def _consistent(candidate: _Candidate, dims) -> bool:
     """False for a Reshape whose static sizes show that its first literal is not the input's dim 0."""
+    node, literal = candidate.node, candidate.head
     source = dims(node.inputs[0]) if node.op_type == "Reshape" else None
-    if not source or None in source[1:] or -1 in literal or 0 in literal:
+    if candidate.rest or not source or None in source[1:] or -1 in literal or 0 in literal:
         return True
     return int(np.prod(source[1:])) * int(literal[0]) == int(np.prod(literal))
 
 
-def _vote(candidates: list, dims) -> int | None:
+def _vote(candidates: list[_Candidate]) -> int | None:
     """The export batch: the most common first literal among the candidates."""
-    votes = Counter(int(literal[0]) for _, literal, _ in candidates)
+    votes = Counter(int(c.head[0]) for c in candidates)
     return votes.most_common(1)[0][0] if votes else None
 
 

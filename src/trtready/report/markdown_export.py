@@ -22,18 +22,20 @@ def _attempts(result: Result) -> list[str]:
             f"| {a.label}{' (chosen)' if a.label == result.chosen else ''} | {_yn(a.ok)} | {a.seconds:.1f} "
             f"| {a.node_count or '-'} | {_yn(a.batch_symbolic)} | {_yn(a.verified)} | {a.error_findings} | {_cell(note)} |"
         )
-    if result.chosen:
-        lines += ["", f"Chosen: {result.choice_reason}. Nodes: {result.nodes_exported} exported, {result.nodes_final} after simplification."]  # fmt: skip
+    for file in result.files:
+        lines += ["", f"Chosen for `{file.path}`: {file.choice_reason}. Nodes: {file.nodes_exported} exported, "
+                  f"{file.nodes_final} after simplification. Verified at batches {file.verified_batches or 'none'}."]  # fmt: skip
+    lines += [f"- note: {note}" for note in result.notes]
     return lines + [""]
 
 
 def _verification(result: Result) -> list[str]:
     if not result.verification:
         return []
-    lines = ["## Verification (ONNX Runtime vs PyTorch)", "", "| batch | output | status | max abs err | rel err | shape | note |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = ["## Verification (ONNX Runtime vs PyTorch)", "", "| batch | inputs | output | status | max abs err | rel err | shape | note |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for r in result.verification:
         shape = "x".join(map(str, r.shape)) if r.shape is not None else "-"
-        lines.append(f"| {r.batch} | {r.output} | {r.status} | {_num(r.max_abs)} | {_num(r.rel_err)} | {shape} | {_cell(r.message or '')} |")
+        lines.append(f"| {r.batch} | {_cell(r.case or '-')} | {r.output} | {r.status} | {_num(r.max_abs)} | {_num(r.rel_err)} | {shape} | {_cell(r.message or '')} |")
     return lines + [""]
 
 

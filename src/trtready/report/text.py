@@ -18,7 +18,9 @@ from .groups import group_findings
 
 __all__ = ["export_summary", "print_summary", "render_plain", "verdict"]
 
-_STATUS_STYLE = {"pass": "green", "fail": "red", "error": "red", "degenerate": "yellow"}
+_STATUS_STYLE = {
+    "pass": "green", "fail": "red", "error": "red", "unproved": "red", "degenerate": "yellow", "nondeterministic": "yellow",
+}  # fmt: skip
 MAX_WARNINGS = 5
 
 
@@ -41,9 +43,11 @@ def export_summary(result: Result) -> Group:
     parts = [Text(f"trtready {result.command}: {result.model}", style="bold")]
     if result.attempts:
         parts.append(_attempts_table(result))
-    if result.chosen:
-        parts.append(Text(f"chosen: {result.choice_reason}"))
-        parts.append(Text(f"nodes: {result.nodes_exported} exported -> {result.nodes_final} after simplification and fixes"))
+    for file in result.files:
+        where = f" ({file.path})" if len(result.files) > 1 else ""
+        parts.append(Text(f"chosen{where}: {file.choice_reason}"))
+        parts.append(Text(f"nodes: {file.nodes_exported} exported -> {file.nodes_final} after simplification and fixes"))
+    parts += [Text(f"note: {note}") for note in result.notes]
     fixes = [p for p in result.passes if p.name.startswith(("fix.", "rewrite.")) or p.rolled_back]
     if fixes:
         parts.append(_passes_table(fixes))
@@ -108,12 +112,13 @@ def _passes_table(records) -> Group:
 
 def _verification_table(result: Result) -> Group:
     table = Table(title="verification: ONNX Runtime vs PyTorch", title_justify="left")
-    for col in ("batch", "output", "status", "max abs err", "rel err", "shape"):
-        table.add_column(col, no_wrap=True)
+    for col in ("batch", "inputs", "output", "status", "max abs err", "rel err", "shape"):
+        table.add_column(col, no_wrap=col != "inputs")
     notes = []
     for r in result.verification:
         shape = "x".join(map(str, r.shape)) if r.shape is not None else "-"
-        table.add_row(str(r.batch), r.output, Text(r.status, _STATUS_STYLE.get(r.status, "")), _num(r.max_abs), _num(r.rel_err), shape)
+        status = Text(r.status, _STATUS_STYLE.get(r.status, ""))
+        table.add_row(str(r.batch), r.case or "-", r.output, status, _num(r.max_abs), _num(r.rel_err), shape)
         if r.message:
             notes.append(Text(f"  batch {r.batch}, {r.output}: {shorten(r.message, 300)}", _STATUS_STYLE.get(r.status, "")))
     return Group(table, *notes)

@@ -24,7 +24,7 @@ from typing import Generic, TypeVar
 
 import onnx_ir as ir
 
-__all__ = ["CarriesBatch", "Kind", "PossiblyEmpty", "ValueKinds", "DATA_DEPENDENT_SHAPE_OPS"]
+__all__ = ["CarriesBatch", "Kind", "PossiblyEmpty", "ValueKinds", "DATA_DEPENDENT_SHAPE_OPS", "dim0_source"]
 
 Fact = TypeVar("Fact")
 
@@ -139,7 +139,9 @@ class CarriesBatch(_ForwardAnalysis[bool]):
     """``carries_batch(value) -> bool``: its dim 0 is symbolic, or flows from one unchanged.
 
     Without shape information, a Reshape/Expand to a shape computed from dynamic
-    dims (``x.reshape(x.shape[0], ...)``) is taken to keep the batch dim.
+    dims (``x.reshape(x.shape[0], ...)``) is taken to keep the batch dim, and so
+    are ops that leave axis 0 alone (a Linear's Gemm/MatMul, a ReduceMean over
+    the spatial axes, a Transpose keeping axis 0 first...): see :func:`dim0_source`.
     """
 
     cycle_fact = False
@@ -154,12 +156,63 @@ class CarriesBatch(_ForwardAnalysis[bool]):
         if node is not None and node.op_type in ("Reshape", "Expand") and len(node.inputs) > 1:
             target = node.inputs[1]
             return target is not None and self._kinds(target) == Kind.SHAPE
-        if node is None or value.const_value is not None or node.op_type not in BATCH_PRESERVING_OPS:
+        if node is None or value.const_value is not None:
+            return False
+        if node.op_type not in BATCH_PRESERVING_OPS and dim0_source(node) is None:
             return False
         return None
 
     def combine(self, node: ir.Node, facts: list[bool]) -> bool:
-        return any(facts)
+        if node.op_type in BATCH_PRESERVING_OPS or node.op_type == "Concat":  # Concat: every input shares dim 0
+            return any(facts)
+        return bool(facts) and facts[0]  # dim0_source: input 0
+
+
+#: Ops whose output dim 0 is input 0's dim 0 when ``_keeps_axis0`` says axis 0 is left alone.
+_AXIS_OPS = frozenset(
+    """ArgMax ArgMin Concat Flatten Gather MatMul ReduceL1 ReduceL2 ReduceLogSum ReduceLogSumExp ReduceMax
+    ReduceMean ReduceMin ReduceProd ReduceSum ReduceSumSquare Slice Split Squeeze Transpose Unsqueeze""".split()
+)
+
+
+def dim0_source(node: ir.Node) -> int | None:
+    """The input whose dim 0 becomes the output's dim 0 (0, or None when the op may move or change it)."""
+    if node.domain not in ("", "ai.onnx") or not node.inputs or node.inputs[0] is None:
+        return None
+    if node.op_type == "Gemm":
+        return None if _int_attr(node, "transA", 0) else 0
+    if node.op_type in _AXIS_OPS and _keeps_axis0(node):
+        return 0
+    return None
+
+
+def _keeps_axis0(node: ir.Node) -> bool:
+    op = node.op_type
+    if op == "MatMul":  # x @ W, q @ k^T: the left operand's leading dim
+        return True
+    if op == "Transpose":
+        perm = node.attributes.get("perm")
+        return perm is not None and list(perm.value)[:1] == [0]
+    if op == "Flatten":
+        return _int_attr(node, "axis", 1) == 1
+    if op in ("ArgMax", "ArgMin", "Concat", "Gather", "Split"):
+        return _int_attr(node, "axis", 0) != 0
+    axes = _axes(node)
+    if axes is None:  # Reduce* without axes reduces everything; Squeeze without axes may drop dim 0
+        return False
+    rank = len(node.inputs[0].shape) if node.inputs[0].shape is not None else None
+    return all(a != 0 and (rank is None or a % rank != 0) for a in axes)  # -1 on rank 1 is dim 0
+
+
+def _axes(node: ir.Node) -> list[int] | None:
+    """Constant axes from the attribute or (opset 13/18+) the ``axes`` input (Slice: input 3)."""
+    attr = node.attributes.get("axes")
+    if attr is not None:
+        return [int(a) for a in attr.value]
+    index = 3 if node.op_type == "Slice" else 1
+    value = node.inputs[index] if len(node.inputs) > index else None
+    tensor = ir.convenience.get_const_tensor(value) if value is not None else None
+    return None if tensor is None else [int(a) for a in tensor.numpy().reshape(-1)]
 
 
 def _dims_static(shape_node: ir.Node) -> bool:

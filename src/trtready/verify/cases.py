@@ -78,13 +78,14 @@ def build_cases(
     names: Sequence[str] | None = None,
 ) -> list[Case]:
     """The cases a file is verified on, in order (see the module doc)."""
+    drawn = "resampled" if pool is None else "resampled from your data"
     pool = pool or InputPool(example, batched, batch_dim)
     cases = list(user_cases)
     for batch in batches:
         if batch == export_batch:
             cases.append(Case("example", batch, tuple(example)))
         elif pool.rows:
-            cases.append(Case("rows resampled from the example", batch, pool.draw(batch, seed=batch)))
+            cases.append(Case(drawn, batch, pool.draw(batch, seed=batch)))
         else:
             cases.append(Case("example", batch, tuple(example)))
     base = next((c for c in cases if c.batch == export_batch), cases[0] if cases else None)

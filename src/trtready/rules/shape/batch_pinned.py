@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import onnx_ir as ir
 
-from ...passes.unpin_batch import UnpinBatchPass
+from ...passes.unpin_batch import UnpinBatchPass, shape_head
 from ..base import Rule, Severity, describe, input_at
 
 _HEADER = '<ir_version: 8, opset_import: ["" : 17]>'
@@ -79,11 +79,12 @@ g (float[N,16] x) => (float[N,16] y) {{
 
 
 def _constant_dim0(ctx, node: ir.Node) -> int | None:
-    """Dim 0 of the node's output when a constant input fixes it."""
+    """Dim 0 of the node's output when a constant (leading piece of its shape input) fixes it."""
     index = 0 if node.op_type == "ConstantOfShape" else 1
-    literal = ctx.constant(input_at(node, index))
-    if literal is None or literal.ndim != 1 or literal.size == 0:
+    found = shape_head(input_at(node, index))
+    if found is None:
         return None
+    literal = found[0]
     if node.op_type == "Tile":
         data = input_at(node, 0)
         base = data.shape[0] if data is not None and data.shape is not None and len(data.shape) else None
