@@ -35,7 +35,15 @@ TWO_GB = 2**31
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>\S+)\n(?P<code>[^\n]*)')
 # TorchScript exporter with verbose=True: the node's doc_string is the trace, innermost frame first.
 _DOC_FRAME = re.compile(r"^(?P<file>.+)\((?P<line>\d+)\): (?P<func>\S+)$", re.MULTILINE)
-_INTERNAL = ("/torch/", "/site-packages/torch", "<eval_with_key>", "/trtready/inputs.py", "/trtready/exporters/")
+_INTERNAL = ("/torch/", "/site-packages/torch", "<eval_with_key>")
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_USER_CODE_IN_PACKAGE = _PACKAGE_DIR + "demo.py"  # the demo model is user code for reports
+
+
+def _internal(path: str) -> bool:
+    """torch's own frames and trtready's (wrappers, rewrites), but not the demo model's."""
+    own = os.path.abspath(path).startswith(_PACKAGE_DIR) and os.path.abspath(path) != _USER_CODE_IN_PACKAGE
+    return own or any(p in path for p in _INTERNAL)
 
 
 def iter_nodes(graph: ir.Graph | ir.Function, path: str = "main") -> Iterator[tuple[str, ir.Node]]:
@@ -86,7 +94,7 @@ def source_of(node: ir.Node) -> SourceLocation | None:
 
 
 def _user_frame(trace: str) -> tuple[str, int, str, str] | None:
-    frames = [m for m in _FRAME.finditer(trace) if not any(p in m["file"] for p in _INTERNAL)]
+    frames = [m for m in _FRAME.finditer(trace) if not _internal(m["file"])]
     if not frames:
         return None
     last = frames[-1]
@@ -105,7 +113,7 @@ def compact_trace_docs(model: ir.Model) -> None:
 def _doc_frame(doc: str) -> tuple[str, int, str, str] | None:
     """The innermost user frame of a TorchScript ``doc_string`` trace (``file.py(12): forward`` lines)."""
     for m in _DOC_FRAME.finditer(doc):
-        if not any(p in m["file"] for p in _INTERNAL):
+        if not _internal(m["file"]):
             line = int(m["line"])
             return m["file"], line, m["func"], linecache.getline(m["file"], line).strip()
     return None

@@ -13,6 +13,7 @@ class Mixed(torch.nn.Module):
     def forward(self, x, n, flag):
         k = self.scale.item()  # a constant: not data-dependent
         b = int(x.size(0))  # a size: a Python int in eager mode, not a tensor conversion
+        assert torch.isfinite(x).all()  # a check that passes or raises: not another path
         for _ in range(n):  # LOOP
             x = x * 1.5
         if flag:  # FLAG

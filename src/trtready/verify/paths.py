@@ -9,7 +9,8 @@ through every torch call, and records each conversion of a *tainted* tensor to
 a Python value (``bool()``, ``int()``, ``float()``, ``.item()``, ``.tolist()``,
 ``.numpy()``) at the user's line, with the value. Conversions of constants
 (buffers, literals) are not data-dependent and are ignored; sizes are Python
-ints in eager mode and never show up here (the batch sizes cover them).
+ints in eager mode and never show up here (the batch sizes cover them);
+assertions (``assert``, ``torch._assert``) pass or raise, so they are no path.
 
 A site is *exercised* when the verification runs saw it take different values
 (both ``True`` and ``False`` for a branch). :func:`unexercised` lists the sites
@@ -19,6 +20,7 @@ only.
 
 from __future__ import annotations
 
+import linecache
 import sys
 import weakref
 from collections import defaultdict
@@ -74,7 +76,7 @@ class DataWatch(TorchFunctionMode):
         kind = _CONVERSIONS.get(name)
         if kind is not None:
             site = _user_site()
-            if site is not None:
+            if site is not None and not _is_assertion(site):
                 self.log.record(site, kind, _plain(result))
         else:
             self._taint(result)
@@ -98,6 +100,12 @@ def unexercised(log: PathLog) -> list[tuple[Site, str, object]]:
         if len(distinct) <= 1:
             out.append((site, log.kinds[site], values[0] if values else None))
     return out
+
+
+def _is_assertion(site: Site) -> bool:
+    """``assert cond`` / ``torch._assert(cond, ...)``: a check that passes or raises, not another path."""
+    code = linecache.getline(site.file, site.line).strip()
+    return code.startswith("assert ") or code.startswith("torch._assert(")
 
 
 def _user_site() -> Site | None:
