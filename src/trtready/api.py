@@ -29,7 +29,7 @@ from .report.trtexec import trtexec_command
 from .result import Artifact, Attempt, Finding, Result, Severity, WrittenFile
 from .selection import choose_attempt, is_clean, score
 from .verify import DEFAULT_ATOL, DEFAULT_RTOL
-from .verify.user_data import load_verify_data, user_cases
+from .verify.user_data import load_verify_data
 
 __all__ = ["export"]
 
@@ -99,11 +99,10 @@ def export(
     flat.training = False  # the wrapper only: the model's own mode was set above
     base_example = flat.example
     check_output_path(Path(f))
-    sizes = options.batch.static_sizes or (None,)
-    for size in sizes:
+    data = _user_data(flat, options, verify_inputs, verify_data)
+    for size in options.batch.static_sizes or (None,):
         flat.example = base_example
         path = static_path(Path(f), size) if size else Path(f)
-        data = _user_data(flat, options, verify_inputs, verify_data)
         _export_one(result, flat, input_names, output_names, path, options, batch=size, user_data=data, say=say)
     result.notes += flat.notes
     result.seconds = time.perf_counter() - start
@@ -111,14 +110,11 @@ def export(
 
 
 def _user_data(flat: FlatModel, options: ExportOptions, verify_inputs, verify_data):
-    """The user's verification data: an InputPool (file), a list of cases (verify_inputs), or None."""
+    """The user's verification data: an InputPool (``verify_data``), ``verify_inputs`` as given, or None."""
     if verify_data is not None:
         flags = batched(flat.example, options.batch.dim)
         return load_verify_data(verify_data, flat.input_names, flat.example, flags, options.batch.dim)
-    if verify_inputs is not None:
-        sizes = options.batch.verify_sizes or options.batch.static_sizes or (1, 2, 3)
-        return user_cases(flat, verify_inputs, sizes, options.batch.dim)
-    return None
+    return verify_inputs
 
 
 def _export_one(result, flat, input_names, output_names, path, options, *, batch, user_data, say) -> None:
@@ -162,8 +158,9 @@ def _exporter_attempts(result: Result, name: str, plan: Plan, options: ExportOpt
     first = make_attempt(name, plan, options, tmp, say, rewrites=options.rewrites)
     tried = [first, *_retraced(first, options.rewrites, plan, options, tmp, say)]
     spoiled = not first.ok or (first.verified is False and first.rewrites_fired != [])
+    # a failure is retried even when no rewrite fired: the mode's presence alone can break torch.export's capture
     if not options.rewrites.enabled or not spoiled or any(a.verified for a in tried):
-        return tried  # the rewrite mode's presence alone can break torch.export's capture: a failure is retried
+        return tried
     say(f"retrying the {name} exporter without torch-level rewrites")
     no_rewrites = RewriteSelection(enabled=False)
     plain = make_attempt(name, plan, options, tmp, say, rewrites=no_rewrites, variant="no rewrites")

@@ -18,6 +18,7 @@ from .errors import InputSpecError, UserError
 from .inputs import FlatModel, batch_size_of, batched, resize_batch
 from .options import ExportOptions
 from .verify import Case, InputPool, References, build_cases, default_batches, run_references
+from .verify.user_data import user_cases
 
 __all__ = ["Plan", "check_output_path", "make_plan", "static_path"]
 
@@ -44,7 +45,8 @@ class Plan:
 
 
 def make_plan(flat, input_names, output_names, options: ExportOptions, batch, user_data=None) -> Plan:
-    """The shared plan; ``user_data`` is a pool of flat inputs or ready cases (see :mod:`trtready.verify.cases`)."""
+    """The shared plan; ``user_data`` is an :class:`InputPool` (a data file) or ``verify_inputs``
+    (argument tuples, or a callable ``batch -> args``; see :mod:`trtready.verify.user_data`)."""
     example = flat.example
     if not example:
         raise InputSpecError("the model takes no tensor inputs", hint="pass example inputs (args) to export")
@@ -69,21 +71,16 @@ def make_plan(flat, input_names, output_names, options: ExportOptions, batch, us
         dynamic_batch=policy.dynamic, batch_dim=policy.dim, opset=options.opset,
         rewrites=options.rewrites.for_child(), plugins=options.plugins,
     )  # fmt: skip
-    pool, user_cases = _user_data(user_data)
-    cases = build_cases(example, flags, policy.dim, batches, export_batch, pool=pool, user_cases=user_cases, names=names)
+    pool = user_data if isinstance(user_data, InputPool) else None
+    given = user_cases(flat, user_data, batches, policy.dim) if user_data is not None and pool is None else []
+    if not policy.dynamic:  # a static file runs at its own batch only
+        given = [c for c in given if c.batch == export_batch]
+    cases = build_cases(example, flags, policy.dim, batches, export_batch, pool=pool, user_cases=given, names=names)
     plan = Plan(flat, example, export_batch, batches, template, cases)
     if options.verifies:
         tol = options.tolerance
         plan.references = run_references(flat, cases, atol=tol.atol, rtol=tol.rtol)
     return plan
-
-
-def _user_data(user_data) -> tuple[InputPool | None, list[Case]]:
-    if user_data is None:
-        return None, []
-    if isinstance(user_data, InputPool):
-        return user_data, []
-    return None, list(user_data)
 
 
 def _input_names(flat: FlatModel, given: list[str] | None) -> list[str]:

@@ -84,7 +84,7 @@ class AxisLaw:
 
 def fit_law(samples: list[Sample]) -> ValueLaw | AxisLaw | str:
     """The law every sample follows, or why there is none (a sentence)."""
-    (b0, first), (b1, second) = samples[0], samples[1]
+    first = samples[0][1]
     if any(s.dtype != first.dtype or s.ndim != first.ndim for _, s in samples):
         return "its dtype or rank changes with the batch"
     if all(s.shape == first.shape for _, s in samples):
