@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import onnx
 import onnx_ir as ir
 
 from .errors import ModelFileError
@@ -21,6 +22,7 @@ from .result import SourceLocation
 
 __all__ = [
     "compact_trace_docs",
+    "fill_inferred_types",
     "TWO_GB",
     "count_nodes",
     "is_dynamic",
@@ -99,6 +101,38 @@ def _user_frame(trace: str) -> tuple[str, int, str, str] | None:
         return None
     last = frames[-1]
     return last["file"], int(last["line"]), last["func"], last["code"].strip()
+
+
+_INFERABLE_BYTES = 2**30
+_KNOWN_DTYPES = {int(d) for d in ir.DataType}
+
+
+def fill_inferred_types(model: ir.Model) -> int:
+    """Give values without a dtype the one ONNX type inference finds; returns how many.
+
+    TorchScript exports carry no ``value_info``: without this, a rule cannot see that a NonZero
+    reads INT64. Only unknown dtypes are filled; shapes are left alone (a static size inferred
+    downstream of a pinned Reshape would hide where the batch really flows). Models past 1 GiB
+    of weights and models inference refuses are left as they are.
+    """
+    size = sum(v.const_value.nbytes for v in model.graph.initializers.values() if v.const_value is not None)
+    if size > _INFERABLE_BYTES:
+        return 0
+    try:
+        proto = onnx.shape_inference.infer_shapes(ir.to_proto(model), check_type=False, strict_mode=False, data_prop=True)
+    except Exception:  # noqa: BLE001 - inference is best effort: rules then say what stays unknown
+        return 0
+    inferred = {info.name: info for info in [*proto.graph.value_info, *proto.graph.output]}
+    filled = 0
+    for node in model.graph:
+        for value in node.outputs:
+            info = inferred.get(value.name or "")
+            if info is None or not info.type.HasField("tensor_type"):
+                continue
+            tensor = info.type.tensor_type
+            if value.dtype is None and tensor.elem_type in _KNOWN_DTYPES:
+                value.dtype, filled = ir.DataType(tensor.elem_type), filled + 1
+    return filled
 
 
 def compact_trace_docs(model: ir.Model) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 import onnx_ir as ir
 
+from ..ir import fill_inferred_types
 from ..result import Finding, Severity
 from ..trt_ops import load_release
 from .base import Rule
@@ -43,6 +44,7 @@ def check_model(
     Findings come most severe first, then by rule id, then in graph order.
     """
     rules = select_rules(select, ignore)
+    fill_inferred_types(model)  # rules judge dtypes: a TorchScript export declares none inside the graph
     ctx = Context(
         model,
         load_release(trt),
