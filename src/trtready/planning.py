@@ -17,6 +17,7 @@ from typing import Any
 from .errors import InputSpecError, UserError
 from .inputs import FlatModel, batch_size_of, batched, resize_batch
 from .options import ExportOptions
+from .state import StateSnapshot
 from .verify import Case, InputPool, References, build_cases, default_batches, run_references
 from .verify.user_data import user_cases
 
@@ -61,7 +62,12 @@ def make_plan(flat, input_names, output_names, options: ExportOptions, batch, us
         example = resize_batch(example, policy.dim, 2)
     flat.example = example
     export_batch = batch_size_of(example, policy.dim)
+    state = StateSnapshot.of(flat.module)
     outputs = flat.describe_outputs(output_names)
+    stateful = state.changed()
+    if stateful:  # the exporters must capture the state the user gave, not the one after our call
+        state.restore()
+        flat.notes.append(_stateful_note(stateful))
     names = _input_names(flat, input_names)
     flags = batched(example, policy.dim)
     batches = list(policy.verify_sizes) or (default_batches(export_batch) if policy.dynamic else [export_batch])
@@ -79,8 +85,17 @@ def make_plan(flat, input_names, output_names, options: ExportOptions, batch, us
     plan = Plan(flat, example, export_batch, batches, template, cases)
     if options.verifies:
         tol = options.tolerance
-        plan.references = run_references(flat, cases, atol=tol.atol, rtol=tol.rtol)
+        reset = state.restore if stateful else None
+        plan.references = run_references(flat, cases, atol=tol.atol, rtol=tol.rtol, reset=reset)
     return plan
+
+
+def _stateful_note(names: list[str]) -> str:
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return (f"forward changes the model's own state ({shown}): trtready put it back after each of its own "
+            "calls, so the file computes one call from the state given; an engine keeps no state between "
+            "calls, so pass it in and out as tensors (NVIDIA's TensorRT ONNX export guidance, "
+            "\"Update Instance Variables\")")  # fmt: skip
 
 
 def _input_names(flat: FlatModel, given: list[str] | None) -> list[str]:

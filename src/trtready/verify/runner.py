@@ -11,6 +11,7 @@ match nor a mismatch with such a reference proves anything about the file.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,14 +54,19 @@ class References:
     deterministic: bool = True
 
 
-def run_references(model: torch.nn.Module, cases: list[Case], *, atol: float, rtol: float) -> References:
-    """Run ``model`` (flat inputs -> flat outputs) on every case, watching data-dependent values."""
+def run_references(
+    model: torch.nn.Module, cases: list[Case], *, atol: float, rtol: float, reset: Callable[[], None] | None = None
+) -> References:
+    """Run ``model`` (flat inputs -> flat outputs) on every case, watching data-dependent values.
+
+    ``reset`` (for a model that changes its own state in forward) runs after every call, so
+    that each case starts from the state the exporters capture."""
     refs = References(items=[])
     for case in cases:
-        refs.items.append(_reference(model, case, refs.paths))
+        refs.items.append(_reference(model, case, refs.paths, reset))
     first = next((r for r in refs.items if r.outputs is not None), None)
     if first is not None:
-        reruns = [_reference(model, first.case, None) for _ in range(DETERMINISM_RUNS)]
+        reruns = [_reference(model, first.case, None, reset) for _ in range(DETERMINISM_RUNS)]
         refs.deterministic = all(
             again.outputs is not None
             and all(compare_output("", 0, b, a, atol=atol, rtol=rtol, batch_dim=None).status != "fail"
@@ -70,7 +76,7 @@ def run_references(model: torch.nn.Module, cases: list[Case], *, atol: float, rt
     return refs
 
 
-def _reference(model, case: Case, paths: PathLog | None) -> Reference:
+def _reference(model, case: Case, paths: PathLog | None, reset: Callable[[], None] | None) -> Reference:
     inputs = tuple(t.clone() for t in case.inputs)  # the model may write into its inputs
     try:
         with torch.no_grad():
@@ -81,6 +87,9 @@ def _reference(model, case: Case, paths: PathLog | None) -> Reference:
                     outs = model(*inputs)
     except Exception as exc:  # noqa: BLE001 - recorded as an error row
         return Reference(case, error=f"PyTorch raised at batch {case.batch} ({case.label}): {_first_line(exc)}")
+    finally:
+        if reset is not None:
+            reset()
     return Reference(case, outputs=[t.detach().cpu().numpy() for t in outs])
 
 
