@@ -9,9 +9,11 @@ verify on (a list of argument tuples, or a callable ``batch -> args``).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import inspect
+import logging
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,7 +56,7 @@ def load_spec(spec: str, *, allow_pickle: bool = False) -> LoadedModel:
             raise SpecError(f"'{spec}' names a file but no factory", hint=f"write {spec}:build_model")
         return _call_factory(_import_file(Path(path_part)), factory, spec)
     if spec.endswith(".pt2"):
-        return _load_exported_program(Path(spec))
+        return _load_exported_program(Path(spec), allow_pickle)
     if spec.endswith((".pt", ".pth", ".ts")):
         return _load_torchscript(Path(spec), allow_pickle)
     if factory and _looks_like_module(path_part):
@@ -216,17 +218,51 @@ def _load_torchscript(path: Path, allow_pickle: bool) -> LoadedModel:
     )
 
 
-def _load_exported_program(path: Path) -> LoadedModel:
+def _load_exported_program(path: Path, allow_pickle: bool) -> LoadedModel:
     import torch
 
     if not path.is_file():
         raise SpecError(f"no such file: {path}")
     try:
-        program = torch.export.load(str(path))
+        with _weights_only(not allow_pickle):
+            program = torch.export.load(str(path))
     except Exception as exc:
-        raise ModelFileError(f"cannot load {path} as an ExportedProgram: {one_line(exc)}") from None
+        hint = "if you trust the file, pass --allow-pickle" if not allow_pickle and _UNSAFE in str(exc) else None
+        raise ModelFileError(f"cannot load {path} as an ExportedProgram: {one_line(exc)}", hint=hint) from None
     args, kwargs = program.example_inputs or ((), {})
     return LoadedModel(program.module(), path.name, tuple(args), dict(kwargs))
+
+
+_UNSAFE = "weights_only"
+
+
+@contextlib.contextmanager
+def _weights_only(enforce: bool):
+    """``torch.load`` with ``weights_only=True`` whatever its caller asks, while active.
+
+    ``torch.export.load`` unpickles the sample inputs, weights and constants of a
+    ``.pt2`` with ``weights_only=False`` when the safe load fails, which runs any
+    code the file carries; without ``--allow-pickle`` that retry must fail instead.
+    """
+    import torch
+
+    if not enforce:
+        yield
+        return
+    original = torch.load
+
+    def safe_load(*args, **kwargs):
+        kwargs["weights_only"] = True
+        return original(*args, **kwargs)
+
+    torch.load = safe_load
+    logger = logging.getLogger("torch._export.serde.serialize")
+    level, logger.level = logger.level, logging.CRITICAL  # no 60-line traceback for a refused file
+    try:
+        yield
+    finally:
+        torch.load = original
+        logger.setLevel(level)
 
 
 def _where(exc: BaseException) -> str | None:

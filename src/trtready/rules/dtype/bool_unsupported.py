@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..base import Rule, Severity, describe
-from ...passes.cast_bool_nonzero import CastBoolNonZeroPass
+from ...passes.cast_nonzero_input import CastNonZeroInputPass
 from .typed_input import unlisted_type
 
 _HEADER = '<ir_version: 8, opset_import: ["" : 17]>'
@@ -25,7 +25,7 @@ class BoolUnsupported(Rule):
         "Cast masks first: mask.int() / mask.float() before sums, comparisons or nonzero, e.g. "
         "mask.int().sum(), (a.int() * b.int()).bool() for a & b, torch.nonzero(mask.int())."
     )
-    autofix = CastBoolNonZeroPass  # NonZero only; the other ops need the cast in PyTorch
+    autofix = CastNonZeroInputPass  # NonZero only; the other ops need the cast in PyTorch
     VALID = [
         f"""{_HEADER}
 g (bool[N] a, bool[N] b) => (bool[N] y) {{
