@@ -73,6 +73,7 @@ def run(model: ir.Model, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
 _ORT_TYPES = {
     "tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(int64)": np.int64,
     "tensor(int32)": np.int32, "tensor(int16)": np.int16, "tensor(bool)": np.bool_, "tensor(float16)": np.float16,
+    "tensor(uint8)": np.uint8,
 }  # fmt: skip
 
 

@@ -10,11 +10,11 @@
 5. ReshapeAllowzeroPass, which never touches a target holding a literal 0.
 6. CollapseGroupNormPass: its matcher expects the exporter's ``[0, G, -1]`` target.
 7. Int64ToInt32Pass: release-dependent and narrowest.
-8. CastNonZeroInputPass: a local cast, independent of the others.
+8. CastNonZeroInputPass and CastBeforeLayoutPass: local casts, independent of the others.
 
 Exact on every input: FoldIf, FoldShapeArithmetic, ConstantAxes,
 CollapseGroupNorm (up to float rounding), Int64ToInt32 (range-checked) and
-CastNonZeroInput.
+CastNonZeroInput, CastBeforeLayout.
 With limits: DoubleToFloat (FP32 precision/range), UnpinBatch (exact at the
 export batch only: ``changes_other_batches``), ReshapeAllowzero (exact unless a
 dim is 0, where it gives the real-zero meaning PyTorch intended).
@@ -22,6 +22,7 @@ dim is 0, where it gives the real-zero meaning PyTorch intended).
 
 from __future__ import annotations
 
+from .cast_before_layout import CastBeforeLayoutPass
 from .cast_nonzero_input import CastNonZeroInputPass
 from .double_to_float import DoubleToFloatPass
 from .fold_if import FoldIfPass
@@ -44,4 +45,5 @@ ALL_PASSES = [
     CollapseGroupNormPass,
     Int64ToInt32Pass,
     CastNonZeroInputPass,
+    CastBeforeLayoutPass,
 ]

@@ -35,8 +35,21 @@ _BOOL_RESULT = frozenset(
 _INT64_RESULT = frozenset({"Shape", "Size", "NonZero", "ArgMax", "ArgMin"})
 
 
+# ops whose output 0 has the dtype of their input 0 (they move or pick elements)
+_SAME_DTYPE = {
+    "Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Slice", "Identity", "Expand", "Tile",
+    "Gather", "GatherElements", "GatherND", "Concat", "Split", "Pad", "DepthToSpace", "SpaceToDepth",
+}  # fmt: skip
+
+
 def value_dtype(value: ir.Value | None) -> ir.DataType | None:
-    """The declared dtype, or the one the producer fixes (Cast, Constant, comparisons, Shape...)."""
+    """The declared dtype, or the one the producer fixes (Cast, Constant, comparisons, Shape...)
+    or passes on (layout and gather ops keep their data input's dtype)."""
+    while value is not None and value.dtype is None:
+        node = value.producer()
+        if node is None or node.op_type not in _SAME_DTYPE or node.domain not in STANDARD_DOMAINS or not node.inputs:
+            break
+        value = node.inputs[0]
     if value is None:
         return None
     if value.dtype is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import onnx_ir as ir
 
+from ...passes.cast_before_layout import CastBeforeLayoutPass
 from ..base import Rule, Severity, describe
 from .typed_input import value_dtype
 
@@ -40,6 +41,8 @@ g (float[N,4] x) => (float[N,4] y) {{
   y = DequantizeLinear(q, scale, zero)
 }}""",
     ]
+
+    autofix = CastBeforeLayoutPass  # a cast after layout ops only; quantization needs the PyTorch-side fix
 
     def check(self, ctx):
         for path, node in ctx.nodes:
