@@ -9,7 +9,6 @@ raises (a :class:`~trtready.errors.UserError`).
 from __future__ import annotations
 
 import dataclasses
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,13 +22,14 @@ from .errors import UserError, one_line
 from .inputs import FlatModel, batched, eval_mode
 from .ir import count_nodes, save_model_atomic, value_shape
 from .options import BatchPolicy, ExportOptions, FixSelection, RewriteSelection, Tolerance
-from .planning import Plan, check_output_path, make_plan, static_path
+from .planning import Plan, make_plan, static_path
 from .plugins import resolve_plugins
 from .report.trtexec import trtexec_command
 from .result import Artifact, Attempt, Finding, Result, Severity, WrittenFile
 from .selection import choose_attempt, is_clean, score
 from .verify import DEFAULT_ATOL, DEFAULT_RTOL
 from .verify.user_data import load_verify_data
+from .workspace import check_output_path, work_dir
 
 __all__ = ["export"]
 
@@ -122,8 +122,8 @@ def _export_one(result, flat, input_names, output_names, path, options, *, batch
     flat.example = plan.example
     result.options["export_batch"] = plan.export_batch
     result.options["verify_batches"] = plan.batches
-    with tempfile.TemporaryDirectory(prefix="trtready-") as tmp:
-        attempts = _run_ladder(result, plan, options, Path(tmp), say, batch)
+    with work_dir() as tmp:
+        attempts = _run_ladder(result, plan, options, tmp, say, batch)
         result.attempts += attempts
         if options.diagnose and any(not a.ok for a in attempts) and not any(_clean(a, options) for a in attempts):
             say("an exporter failed: diagnosing the PyTorch model")

@@ -15,6 +15,7 @@ import onnx_ir as ir
 
 from .checking import check
 from .errors import UserError
+from .options import FixSelection
 from .ir import save_model_atomic
 from .onnx_file import read_onnx
 from .passes import apply_fixes, default_passes, feeds_for_model
@@ -22,6 +23,7 @@ from .result import Artifact, Finding, PassRecord, Result
 from .rules import all_rules
 from .trt_ops import load_release
 from .verify import DEFAULT_ATOL, DEFAULT_RTOL
+from .workspace import check_output_path
 
 __all__ = ["explain_remaining", "fix", "fix_model"]
 
@@ -40,17 +42,25 @@ def fix(
 ) -> Result:
     """Fix ``path`` into ``output``; the Result lists the passes and the findings left."""
     release = load_release(trt)
+    FixSelection(skip=tuple(skip))  # unknown names fail here, with the closest known one
     if Path(output).resolve() == Path(path).resolve() and not overwrite:
         raise UserError(f"refusing to overwrite the input {path}", hint="choose another -o, or pass --overwrite")
+    check_output_path(Path(output))
     start = time.perf_counter()
     model = read_onnx(path).model
     feeds = {b: feeds_for_model(model, b, shapes=shapes) for b in batches}
     fixed, records = fix_model(model, feeds, trt=release.version, skip=skip)
     result = Result(command="fix", model=str(path), options={"trt": release.version, "batches": list(batches)})
     result.passes = records
-    save_model_atomic(fixed, output)
-    result.artifacts.append(Artifact(str(output), "onnx"))
-    result.findings = explain_remaining(check(output, trt=release.version).findings, records)
+    written = save_model_atomic(fixed, output)
+    try:
+        findings = check(output, trt=release.version).findings
+    except BaseException:  # a file its own check cannot read must not stay behind
+        for leftover in written:
+            Path(leftover).unlink(missing_ok=True)
+        raise
+    result.artifacts += [Artifact(p, "onnx" if i == 0 else "onnx-external-data") for i, p in enumerate(written)]
+    result.findings = explain_remaining(findings, records)
     result.seconds = time.perf_counter() - start
     return result
 

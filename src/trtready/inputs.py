@@ -11,6 +11,7 @@ with stable names: ``x`` for a plain argument, ``batch.image`` for a dict entry,
 from __future__ import annotations
 
 import inspect
+import math
 import re
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from .loading import model_error
 
 __all__ = ["FlatModel", "InputSpec", "eval_mode", "parse_input_spec", "resize_batch"]
 
+MAX_INPUT_ELEMENTS = 2**28  # one --input (1 GiB of float32)
 _DTYPES = {
     "float32": torch.float32, "float": torch.float32, "fp32": torch.float32,
     "float16": torch.float16, "half": torch.float16, "fp16": torch.float16,
@@ -56,7 +58,13 @@ def parse_input_spec(text: str) -> InputSpec:
         if parts[2] not in _DTYPES:
             raise InputSpecError(f"unknown dtype '{parts[2]}' in --input '{text}'", hint=", ".join(sorted(_DTYPES)))
         dtype = _DTYPES[parts[2]]
-    return InputSpec(parts[0], tuple(int(d) for d in parts[1].split("x")), dtype)
+    shape = tuple(int(d) for d in parts[1].split("x"))
+    if 0 in shape:
+        raise InputSpecError(f"bad --input '{text}': sizes must be >= 1")
+    if math.prod(shape) > MAX_INPUT_ELEMENTS:
+        raise InputSpecError(f"--input '{text}' has {math.prod(shape):,} elements, over the {MAX_INPUT_ELEMENTS:,} cap",
+                             hint="an example needs no more than a few samples: use batch 2")  # fmt: skip
+    return InputSpec(parts[0], shape, dtype)
 
 
 class FlatModel(torch.nn.Module):

@@ -10,7 +10,6 @@ import ast
 import linecache
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import onnx_ir as ir
 
 from .errors import ModelFileError
 from .result import SourceLocation
+from .workspace import sibling_temp
 
 __all__ = [
     "compact_trace_docs",
@@ -195,9 +195,11 @@ def save_model_atomic(model: ir.Model, path: str | os.PathLike) -> list[str]:
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     size = sum(_nbytes(v) for v in model.graph.initializers.values())
-    external = size >= TWO_GB - 2**26  # leave room for the graph itself
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    os.close(fd)
+    # past 2 GB (room left for the graph), or when the weights already live in a file: they travel with the model
+    external = size >= TWO_GB - 2**26 or any(
+        isinstance(v.const_value, ir.ExternalTensor) for v in model.graph.initializers.values()
+    )
+    tmp = str(sibling_temp(path))
     data_name = f"{path.name}.data"
     try:
         if external:

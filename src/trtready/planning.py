@@ -9,19 +9,18 @@ output path checks.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import InputSpecError, UserError
+from .errors import InputSpecError
 from .inputs import FlatModel, batch_size_of, batched, resize_batch
 from .options import ExportOptions
 from .state import StateSnapshot
 from .verify import Case, InputPool, References, build_cases, default_batches, run_references
 from .verify.user_data import user_cases
 
-__all__ = ["Plan", "check_output_path", "make_plan", "static_path"]
+__all__ = ["Plan", "check_example", "make_plan", "static_path"]
 
 
 @dataclass
@@ -49,13 +48,9 @@ def make_plan(flat, input_names, output_names, options: ExportOptions, batch, us
     """The shared plan; ``user_data`` is an :class:`InputPool` (a data file) or ``verify_inputs``
     (argument tuples, or a callable ``batch -> args``; see :mod:`trtready.verify.user_data`)."""
     example = flat.example
-    if not example:
-        raise InputSpecError("the model takes no tensor inputs", hint="pass example inputs (args) to export")
     policy = options.batch
+    check_example(example, policy.dim, needs_batch=policy.dynamic or bool(batch))
     size = batch_size_of(example, policy.dim)
-    if (policy.dynamic or batch) and size is None:
-        raise InputSpecError(f"no example input has a dimension {policy.dim} to use as the batch axis",
-                             hint="set batch_dim, or dynamic_batch=False")  # fmt: skip
     if batch:
         example = resize_batch(example, policy.dim, batch)
     elif policy.dynamic and size < 2:  # exporters specialize sizes 0 and 1
@@ -98,6 +93,15 @@ def _stateful_note(names: list[str]) -> str:
             "\"Update Instance Variables\")")  # fmt: skip
 
 
+def check_example(example: tuple, batch_dim: int, *, needs_batch: bool = True) -> None:
+    """Tensor inputs exist and (when a batch axis is needed) one of them has ``batch_dim``."""
+    if not example:
+        raise InputSpecError("the model takes no tensor inputs", hint="pass example inputs (args)")
+    if needs_batch and batch_size_of(example, batch_dim) is None:
+        raise InputSpecError(f"no example input has a dimension {batch_dim} to use as the batch axis",
+                             hint="set batch_dim, or dynamic_batch=False")  # fmt: skip
+
+
 def _input_names(flat: FlatModel, given: list[str] | None) -> list[str]:
     if not given:
         return flat.input_names
@@ -107,24 +111,6 @@ def _input_names(flat: FlatModel, given: list[str] | None) -> list[str]:
             hint=f"the inputs are: {', '.join(flat.input_names)}",
         )
     return list(given)
-
-
-def check_output_path(path: Path) -> None:
-    directory = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise UserError(f"output path {path} is a directory", hint="give a file name ending in .onnx")
-    if not directory.is_dir():
-        raise UserError(f"output directory {directory} does not exist")
-    if not _writable(directory):
-        raise UserError(f"cannot write to {directory}", hint="choose another output path")
-
-
-def _writable(directory: Path) -> bool:
-    try:
-        with tempfile.TemporaryFile(dir=directory):
-            return True
-    except OSError:
-        return False
 
 
 def static_path(path: Path, size: int) -> Path:

@@ -25,7 +25,7 @@ def add_parser(sub, epilog: str) -> None:
     parser.add_argument("model", metavar="IN.onnx")
     parser.add_argument("-o", "--output", required=True, metavar="OUT.onnx")
     parser.add_argument("--trt", metavar="VERSION", help=f"TensorRT release: {', '.join(RELEASES)} (default {DEFAULT_RELEASE})")
-    parser.add_argument("--skip", action="append", default=[], metavar="PASS", help="a fix to leave out, e.g. fix.allowzero")
+    parser.add_argument("--skip", action="append", default=[], metavar="PASS", help="a fix to leave out, e.g. fix.reshape-allowzero")
     parser.add_argument("--input", action="append", default=[], metavar="NAME:2x3x224x224",
                         help="shape of an input with dynamic dims other than the batch (default 8 for those)")  # fmt: skip
     parser.add_argument("--overwrite", action="store_true", help="allow -o to be the input file")

@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+import threading
 import warnings
 from importlib import import_module
 
@@ -25,6 +27,7 @@ exit codes (bit flags, combined with |):
   2  usage error: bad command line, bad spec, unreadable file
   4  verification failed: ONNX Runtime disagrees with PyTorch
   8  a stage failed: no exporter produced a model, or a write failed
+130  interrupted (Ctrl-C or SIGTERM): temporary files removed, no output written
 """
 
 
@@ -65,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return int(ExitCode.USAGE)
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if on_main_thread else None  # clean up like Ctrl-C
     try:
         return int(args.func(args))
     except UserError as exc:
@@ -72,12 +77,32 @@ def main(argv: list[str] | None = None) -> int:
         return int(ExitCode.USAGE)
     except KeyboardInterrupt:
         _fail("interrupted", None)
-        return 130
+        return INTERRUPTED
+    except (OSError, MemoryError) as exc:  # the machine or the input refused: a file, a path, a size
+        _fail(f"error: {_system_error(exc)}", None)
+        return int(ExitCode.USAGE)
     except Exception as exc:  # a bug in trtready: keep the traceback when asked
         if os.environ.get("TRTREADY_DEBUG"):
             raise
         _fail(f"internal error: {type(exc).__name__}: {exc}", "set TRTREADY_DEBUG=1 for the traceback and report it")
         return int(ExitCode.STAGE_FAILED)
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+INTERRUPTED = 130
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _system_error(exc: BaseException) -> str:
+    if isinstance(exc, MemoryError):
+        return "out of memory (a size in the input is too large)"
+    where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+    return f"{exc.strerror or type(exc).__name__}{where}" if isinstance(exc, OSError) else str(exc)
 
 
 def _fail(message: str, hint: str | None) -> None:

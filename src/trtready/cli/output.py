@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from ..errors import UserError
+from ..workspace import sibling_temp
 
 __all__ = ["write_stdout", "write_text_atomic"]
 
@@ -21,9 +21,12 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise UserError(f"cannot write {path}: no such directory {directory}")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+        tmp = sibling_temp(path)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with open(tmp, "w", encoding="utf-8") as stream:
             stream.write(text if text.endswith("\n") else text + "\n")
         os.replace(tmp, path)
     except OSError as exc:

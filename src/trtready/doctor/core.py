@@ -22,6 +22,8 @@ import torch
 from ..errors import one_line
 from ..exporters.isolate import IsolatedError, start_isolated
 from ..inputs import FlatModel, batch_size_of, batched, eval_mode, resize_batch
+from ..options import BatchPolicy, ExportOptions
+from ..planning import check_example
 from ..result import Finding, Result, Severity
 from .checks import all_checks
 from .evidence import Evidence, ExportEvidence, TraceEvidence
@@ -52,6 +54,7 @@ def diagnose(
     example inputs that do not fit ``forward``.
     """
     start = time.perf_counter()
+    ExportOptions(opset=opset, batch=BatchPolicy(dim=batch_dim))  # the same checks as export
     args = args if isinstance(args, tuple) else (args,)
     kwargs = dict(kwargs or {})
     result = Result(command="doctor", model=name or type(model).__name__,
@@ -62,6 +65,7 @@ def diagnose(
     work = eval_mode(work)
     flat = FlatModel(work, args, kwargs)
     example = flat.example
+    check_example(example, batch_dim)
     inputs_a, inputs_b, flags = _batches(example, batch_dim)
     # The two exporter probes run at once, each in its own forked child (one core each).
     tracing = start_isolated(trace_probe, flat, inputs_a, inputs_b, opset)

@@ -19,9 +19,11 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ..errors import one_line
+from ..workspace import sweep_stale
 
 __all__ = ["Isolated", "IsolatedError", "run_isolated", "start_isolated"]
 
@@ -45,7 +47,8 @@ class Isolated:
             return  # run in-process, in result()
         ctx = mp.get_context("fork")
         self._receiver, sender = ctx.Pipe(duplex=False)
-        with tempfile.NamedTemporaryFile(prefix="trtready-child-", suffix=".log", delete=False) as log:
+        sweep_stale(Path(tempfile.gettempdir()), "trtready-child-")
+        with tempfile.NamedTemporaryFile(prefix=f"trtready-child-{os.getpid()}-", suffix=".log", delete=False) as log:
             self._log_path = log.name
         self._child = ctx.Process(target=_child_main, args=(sender, self._log_path, fn, args), daemon=True)
         self._child.start()

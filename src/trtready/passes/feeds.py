@@ -12,9 +12,12 @@ from __future__ import annotations
 import numpy as np
 import onnx_ir as ir
 
-__all__ = ["OTHER_DIM", "feeds_for_model"]
+from ..errors import InputSpecError
+
+__all__ = ["MAX_ELEMENTS", "OTHER_DIM", "feeds_for_model"]
 
 OTHER_DIM = 8
+MAX_ELEMENTS = 2**27  # per input (512 MiB of float32): sizes come from the file, so they are capped
 
 
 def feeds_for_model(
@@ -26,6 +29,7 @@ def feeds_for_model(
         if value.name in model.graph.initializers:
             continue
         shape = _shape(value, batch, (shapes or {}).get(value.name))
+        _check_size(value.name, shape)
         feeds[value.name] = _random(rng, value.dtype, shape)
     return feeds
 
@@ -38,6 +42,16 @@ def _shape(value: ir.Value, batch: int, given: tuple[int, ...] | None) -> tuple[
     return tuple(
         d if isinstance(d, int) else (batch if i == 0 else OTHER_DIM) for i, d in enumerate(value.shape)
     )
+
+
+def _check_size(name: str, shape: tuple[int, ...]) -> None:
+    if any(d < 0 for d in shape):
+        raise InputSpecError(f"input '{name}' declares a negative dimension {list(shape)}")
+    if int(np.prod(shape, dtype=np.float64)) > MAX_ELEMENTS:
+        raise InputSpecError(
+            f"input '{name}' would need {list(shape)} elements to prove the fixes, over the {MAX_ELEMENTS:,} cap",
+            hint="give smaller sizes with --input NAME:2x3x224x224",
+        )
 
 
 def _random(rng: np.random.Generator, dtype: ir.DataType | None, shape: tuple[int, ...]) -> np.ndarray:

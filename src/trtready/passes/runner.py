@@ -10,7 +10,6 @@ breaks the model or fails is rolled back and recorded as such.
 
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from ..rules import check_model
 from ..simplify import copy_model, invalid_reason
 from ..verify.compare import compare_output
 from ..verify.runner import ort_session
+from ..workspace import work_dir
 from .base import FixPass
 
 __all__ = ["apply_fixes"]
@@ -40,7 +40,7 @@ def apply_fixes(
 ) -> tuple[ir.Model, list[PassRecord]]:
     """Return the fixed model and one PassRecord per pass that had something to do."""
     records = []
-    with tempfile.TemporaryDirectory(prefix="trtready-fix-") as tmp:
+    with work_dir("trtready-fix-") as tmp:
         reference = _run_all(model, feeds, Path(tmp) / "before.onnx")
         if all(isinstance(r, str) for r in reference.values()):  # nothing to compare against: no fix is provable
             reason = next(iter(reference.values()), "no inputs")

@@ -42,6 +42,14 @@ _SAME_DTYPE = {
 }  # fmt: skip
 
 
+def _dtype(code) -> ir.DataType | None:
+    """An ONNX dtype code as DataType; None for a code no release knows (a corrupt file)."""
+    try:
+        return ir.DataType(code)
+    except (ValueError, TypeError):
+        return None
+
+
 def value_dtype(value: ir.Value | None) -> ir.DataType | None:
     """The declared dtype, or the one the producer fixes (Cast, Constant, comparisons, Shape...)
     or passes on (layout and gather ops keep their data input's dtype)."""
@@ -58,7 +66,7 @@ def value_dtype(value: ir.Value | None) -> ir.DataType | None:
     if node is None or node.domain not in STANDARD_DOMAINS:
         return None
     if node.op_type == "Cast":
-        return ir.DataType(node.attributes["to"].value)
+        return _dtype(node.attributes["to"].value)
     if node.op_type == "Constant" and "value" in node.attributes:
         return node.attributes["value"].value.dtype
     if node.op_type == "QuantizeLinear":
