@@ -120,7 +120,7 @@ def finish_attempt(attempt: Attempt, plan: Plan, options: ExportOptions, stem: P
     attempt.findings = check_model(attempt.model, trt=options.trt, plugins=[s.name for s in options.plugins.values()])
     if options.fixes.enabled:
         attempt.findings = explain_remaining(attempt.findings, attempt.passes)
-    if plan.references is not None:
+    if plan.references is not None and bakes_python_values(attempt):
         attempt.findings += traced_path_findings(plan.references.paths)
     if plan.export_batch and attempt.verification:
         attempt.findings += diagnose_batch_failure(
@@ -128,16 +128,25 @@ def finish_attempt(attempt: Attempt, plan: Plan, options: ExportOptions, stem: P
         )
 
 
-def verify_model(model, path: Path, plan: Plan, options: ExportOptions) -> list:
-    """Rows for one candidate model: the cases, plus the data-dependent values no case varied.
+def bakes_python_values(attempt: Attempt) -> bool:
+    """Whether the capture turns data-dependent Python values into constants: a trace does;
+    torch.export (strict or not) raises on them or keeps them symbolic, never bakes them."""
+    return attempt.exporter == "torchscript" or attempt.capture not in SOUND_CAPTURES
 
-    Those count for both exporters: a trace bakes them, and torch.onnx's capture fallbacks
-    (draft export, TorchScript trace conversion) can bake them behind the torch.export-based one."""
+
+SOUND_CAPTURES = {"TorchExportNonStrictStrategy", "TorchExportStrictStrategy"}
+
+
+def verify_model(model, path: Path, plan: Plan, options: ExportOptions, attempt: Attempt) -> list:
+    """Rows for one candidate model: the cases, plus (for a capture that bakes them) the
+    data-dependent values no case varied."""
     save_model_atomic(model, path)
     rows = verify_file(
         str(path), plan.references, input_names=plan.input_names, output_names=plan.output_names,
         batch_dim=options.batch.dim, atol=options.tolerance.atol, rtol=options.tolerance.rtol,
     )  # fmt: skip
+    if not bakes_python_values(attempt):
+        return rows
     return rows + traced_path_rows(plan.references.paths, plan.export_batch or plan.batches[0])
 
 
@@ -172,7 +181,7 @@ def _first_verified(candidates, plan: Plan, options: ExportOptions, stem: Path, 
     """Verify the most processed model first; fall back to less processed ones that pass."""
     first_rows = None
     for label, model in candidates:
-        rows = verify_model(model, stem.with_name(f"{stem.name}.{label}.onnx"), plan, options)
+        rows = verify_model(model, stem.with_name(f"{stem.name}.{label}.onnx"), plan, options, attempt)
         first_rows = first_rows or rows
         if rows_verified(rows):
             if model is not candidates[0][1]:

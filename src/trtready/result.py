@@ -99,6 +99,7 @@ class Attempt:
     findings: list[Finding] = field(default_factory=list)
     passes: list[PassRecord] = field(default_factory=list)
     verification: list[VerifyRow] = field(default_factory=list)
+    capture: str | None = None  # how the graph was captured: "trace", "script", torch.onnx's strategy name
     rewrites_fired: list[str] | None = field(default_factory=list)  # ids of the rewrites that fired; None: unknown (crash)
     score: tuple | None = None  # lower is better; see trtready.selection
     model: Any = field(default=None, repr=False, compare=False)  # onnx_ir.Model, not serialized

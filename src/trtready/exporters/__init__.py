@@ -45,7 +45,7 @@ def run_attempt(exporter: str, model: torch.nn.Module, example: tuple, job: Expo
     attempt = Attempt(exporter=exporter)
     start = time.perf_counter()
     try:
-        attempt.warnings, fired, error = run_isolated(
+        attempt.warnings, fired, error, attempt.capture = run_isolated(
             _export_in_child, EXPORTERS[exporter], model, example, job, timeout=timeout
         )
     except IsolatedError as exc:  # crashed or timed out: which rewrites fired is unknown
@@ -70,25 +70,26 @@ def run_attempt(exporter: str, model: torch.nn.Module, example: tuple, job: Expo
     return attempt
 
 
-def _export_in_child(export_fn, model, example, job: ExportJob) -> tuple[list[str], list, str | None]:
+def _export_in_child(export_fn, model, example, job: ExportJob) -> tuple[list[str], list, str | None, str | None]:
     """Runs in the forked child: returns the warnings, the torch-level rewrites that fired (also
-    when the exporter failed, so that a retry can leave them out) and the exporter's error."""
+    when the exporter failed, so that a retry can leave them out), the exporter's error and how
+    it captured the graph."""
     # nn.MultiheadAttention / TransformerEncoderLayer take a fused "fast path" in eval mode
     # (aten::_native_multi_head_attention) that has no ONNX translation; the regular path is exact.
     torch.backends.mha.set_fastpath_enabled(False)
     user_module = getattr(model, "module", model)  # rewrite inside the user's forward, not FlatModel's
     rewriting = apply_to_module(user_module, **job.rewrites) if job.rewrites is not None else nullcontext()
     plugging = plugin_modules(user_module, job.plugins) if job.plugins else nullcontext()
-    error = None
+    error = capture = None
     with warnings.catch_warnings(record=True) as caught, rewriting as mode, plugging:
         warnings.simplefilter("always")
         try:
-            export_fn(model, example, job)
+            capture = export_fn(model, example, job)
         except Exception as exc:  # noqa: BLE001 - the exporter's failure is the attempt's result
             error = one_line(exc)
     if error is None and not Path(job.path).is_file():
         error = "the exporter finished without writing a file"
-    return _format_warnings(caught), (mode.summary() if mode is not None else []), error
+    return _format_warnings(caught), (mode.summary() if mode is not None else []), error, capture
 
 
 def _format_warnings(caught) -> list[str]:

@@ -15,7 +15,8 @@ from .options import ExportJob
 NAME = "dynamo"
 
 
-def export(model: torch.nn.Module, example: tuple, job: ExportJob) -> None:
+def export(model: torch.nn.Module, example: tuple, job: ExportJob) -> str | None:
+    """Write the file; return torch.onnx's capture strategy (``TorchExportNonStrictStrategy``...)."""
     if isinstance(model, torch.jit.ScriptModule):
         raise TypeError("the torch.export-based exporter cannot take a TorchScript module")
     if job.plugins:
@@ -37,6 +38,7 @@ def export(model: torch.nn.Module, example: tuple, job: ExportJob) -> None:
             verbose=False,
         )
     program.save(job.path, external_data=_needs_external_data(program))
+    return getattr(program, "_capture_strategy", None)
 
 
 def _needs_external_data(program) -> bool:

@@ -16,15 +16,17 @@ from .options import ExportJob
 NAME = "torchscript"
 
 
-def export(model: torch.nn.Module, example: tuple, job: ExportJob) -> None:
+def export(model: torch.nn.Module, example: tuple, job: ExportJob) -> str:
+    """Write the file; return how the graph was captured (``trace`` or ``script``)."""
     dynamic_axes = None
     if job.dynamic_batch:
         names = [n for n, b in zip(job.input_names, job.batched_inputs) if b]
         names += [n for n, b in zip(job.output_names, job.batched_outputs) if b]
         dynamic_axes = {n: {job.batch_dim: "batch"} for n in names}
     inner = getattr(model, "module", None)
+    capture = "trace"
     if isinstance(inner, torch.jit.ScriptModule):  # scripted: export it as is (the tracer cannot enter it)
-        model = inner
+        model, capture = inner, "script"
     with torch.no_grad():
         torch.onnx.export(
             model,
@@ -38,3 +40,4 @@ def export(model: torch.nn.Module, example: tuple, job: ExportJob) -> None:
             do_constant_folding=True,
             verbose=True,  # each node's doc string gets its trace: findings can name the Python line
         )
+    return capture
