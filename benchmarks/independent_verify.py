@@ -20,6 +20,9 @@ several seeds, so 0-d loop counts and flags take several values. A file is
   an infinity the same infinity;
 * an ONNX Runtime error (session or run) is wrong.
 
+Inputs are fed by name (``input_names``, one per input tensor; nested inputs
+such as a dict are flattened in pytree order), cast to the dtype the file declares.
+
 A reference that is *degenerate* (empty, or every element equal) still has to
 match, but is noted: parity on a constant proves little. The eager model runs on
 a fresh deep copy per call, so a model that updates its own state in ``forward``
@@ -217,7 +220,7 @@ def _session(path: str) -> ort.InferenceSession:
 
 def _feeds(session: ort.InferenceSession, input_names: Sequence[str], inputs: tuple) -> dict:
     """Inputs by name, cast to the dtype the file declares (as a deployment would feed them)."""
-    given = dict(zip(input_names, inputs))
+    given = dict(zip(input_names, tensor_leaves(inputs)))
     feeds = {}
     for arg in session.get_inputs():
         if arg.name not in given:
@@ -232,7 +235,7 @@ def _file_notes(session: ort.InferenceSession, input_names: Sequence[str], examp
     """What the file changed about the inputs: dropped inputs, other dtypes."""
     notes = []
     declared = {a.name: a for a in session.get_inputs()}
-    for name, value in zip(input_names, example):
+    for name, value in zip(input_names, tensor_leaves(example)):
         arg = declared.get(name)
         if arg is None:
             notes.append(f"input {name} is not in the file (constant-folded or unused)")

@@ -33,6 +33,7 @@ from . import (
     unsupported_ops,
 )
 from ._entry import EXAMPLE_SEED, EXPORT_BATCH, Entry
+from ._entry import select as select_entries
 
 __all__ = ["CORPUS", "EXAMPLE_SEED", "EXPORT_BATCH", "Entry", "by_name", "select"]
 
@@ -69,13 +70,7 @@ def by_name(name: str) -> Entry:
 
 def select(only: str | None = None, pattern: str | None = None, quick: bool = False) -> list[Entry]:
     """Entries filtered by names or name fragments (comma-separated), pattern (main or tag) or group, --quick."""
-    entries = [e for e in CORPUS if e.quick] if quick else list(CORPUS)
-    if pattern:
-        entries = [e for e in entries if pattern == e.group or pattern in e.patterns]
-    if only:
-        keys = [k.strip() for k in only.split(",") if k.strip()]
-        entries = [e for e in entries if any(k == e.name or k in e.name for k in keys)]
-    return entries
+    return select_entries(CORPUS, only, pattern, quick)
 
 
 def _check_unique_names() -> None:

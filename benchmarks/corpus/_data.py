@@ -69,22 +69,24 @@ def pixels(batch: int, gen: torch.Generator, size: int | tuple[int, int], channe
     return (0.85 * smooth + 0.15 * texture).clamp(0.0, 1.0)
 
 
-def image(size: int | tuple[int, int] = 64, channels: int = 3):
-    """An image normalized per channel with the ImageNet mean and std (grayscale: their averages)."""
+def image(size: int | tuple[int, int] = 64, channels: int = 3, normalized: bool = True):
+    """An image normalized per channel with the ImageNet mean and std (grayscale: their averages).
+
+    ``normalized=False``: the pixels in [0, 1], for models that normalize internally (torchvision detectors).
+    """
 
     def make(batch: int, seed: int, salt: int) -> torch.Tensor:
-        return normalize(pixels(batch, generator(seed, salt), size, channels))
+        x = pixels(batch, generator(seed, salt), size, channels)
+        return normalize(x) if normalized else x
 
     return make
 
 
-def normalize(x: torch.Tensor) -> torch.Tensor:
-    """Pixels in [0, 1] (B, C, H, W) normalized per channel (ImageNet statistics; their averages if C != 3)."""
+def normalize(x: torch.Tensor, mean: torch.Tensor = IMAGENET_MEAN, std: torch.Tensor = IMAGENET_STD) -> torch.Tensor:
+    """Pixels in [0, 1] (B, C, H, W) normalized per channel (the mean's and std's averages if C != len(mean))."""
     channels = x.shape[1]
-    if channels == 3:
-        mean, std = IMAGENET_MEAN, IMAGENET_STD
-    else:
-        mean, std = IMAGENET_MEAN.mean().repeat(channels), IMAGENET_STD.mean().repeat(channels)
+    if channels != len(mean):
+        mean, std = mean.mean().repeat(channels), std.mean().repeat(channels)
     return (x - mean.view(1, -1, 1, 1)) / std.view(1, -1, 1, 1)
 
 

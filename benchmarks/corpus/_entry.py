@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.utils import _pytree as pytree
 
 from ._data import Data
 
-__all__ = ["EXAMPLE_SEED", "EXPORT_BATCH", "Entry", "calibrate_batchnorm", "conv_bn_act"]
+__all__ = ["EXAMPLE_SEED", "EXPORT_BATCH", "Entry", "calibrate_batchnorm", "conv_bn_act", "select"]
 
 EXPORT_BATCH = 2
 EXAMPLE_SEED = 0
@@ -55,9 +56,36 @@ class Entry:
         return self.data(EXPORT_BATCH, EXAMPLE_SEED)
 
     def input_names(self, model: nn.Module) -> list[str]:
-        """One name per positional input: the ``forward`` parameter names."""
+        """One name per input tensor: the ``forward`` parameter name, ``param.key`` for a dict entry.
+
+        Nested inputs are flattened in ``torch.utils._pytree`` order, as the exporters flatten them.
+        """
         params = list(inspect.signature(model.forward).parameters)
-        return params[: len(self.example())]
+        names = []
+        for param, value in zip(params, self.example()):
+            leaves = pytree.tree_flatten_with_path(value)[0]
+            tensors = [path for path, leaf in leaves if isinstance(leaf, torch.Tensor)]
+            names += [".".join([param, *map(_key_text, path)]) for path in tensors]
+        return names
+
+
+def _key_text(key) -> str:
+    if isinstance(key, pytree.MappingKey):
+        return str(key.key)
+    if isinstance(key, pytree.SequenceKey):
+        return str(key.idx)
+    return str(key).strip(".[]'\"")
+
+
+def select(entries: list[Entry], only: str | None = None, pattern: str | None = None, quick: bool = False) -> list:
+    """Entries filtered by names or name fragments (comma-separated), pattern (main or tag) or group, --quick."""
+    entries = [e for e in entries if e.quick] if quick else list(entries)
+    if pattern:
+        entries = [e for e in entries if pattern == e.group or pattern in e.patterns]
+    if only:
+        keys = [k.strip() for k in only.split(",") if k.strip()]
+        entries = [e for e in entries if any(k == e.name or k in e.name for k in keys)]
+    return entries
 
 
 def calibrate_batchnorm(model: nn.Module, data: Data) -> None:
