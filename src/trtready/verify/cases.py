@@ -22,7 +22,7 @@ its own batch size) or a callable ``batch -> args`` (called for every batch size
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -59,11 +59,6 @@ class InputPool:
             _recombine(t, self.batch_dim, first, second, mix, gen) if b else t.clone()
             for t, b in zip(self.tensors, self.batched)
         )
-
-    def take(self, size: int) -> tuple:
-        """The first ``size`` pool rows as they are (cycled when the pool is smaller)."""
-        index = torch.arange(size) % max(self.rows, 1)
-        return tuple(t.index_select(self.batch_dim, index) if b else t for t, b in zip(self.tensors, self.batched))
 
 
 def build_cases(
@@ -178,5 +173,3 @@ def _domain(rows: torch.Tensor, channel: int | None) -> tuple[torch.Tensor, torc
     shape[axis] = -1
     return moved.min(dim=1).values.reshape(shape), moved.max(dim=1).values.reshape(shape)
 
-
-UserData = Sequence[tuple] | Callable[[int], tuple]
