@@ -14,13 +14,14 @@ from pathlib import Path
 import onnx_ir as ir
 
 from .checking import check
-from .errors import UserError
+from .errors import ModelFileError, UserError
 from .options import FixSelection
 from .ir import save_model_atomic
 from .onnx_file import read_onnx
 from .passes import apply_fixes, default_passes, feeds_for_model
 from .result import Artifact, Finding, PassRecord, Result
 from .rules import all_rules
+from .rules.model.external_data_path import location_problem
 from .trt_ops import load_release
 from .verify import DEFAULT_ATOL, DEFAULT_RTOL
 from .workspace import check_output_path
@@ -47,7 +48,7 @@ def fix(
         raise UserError(f"refusing to overwrite the input {path}", hint="choose another -o, or pass --overwrite")
     check_output_path(Path(output))
     start = time.perf_counter()
-    model = read_onnx(path).model
+    model = _readable_model(path)
     feeds = {b: feeds_for_model(model, b, shapes=shapes) for b in batches}
     fixed, records = fix_model(model, feeds, trt=release.version, skip=skip)
     result = Result(command="fix", model=str(path), options={"trt": release.version, "batches": list(batches)})
@@ -63,6 +64,20 @@ def fix(
     result.findings = explain_remaining(findings, records)
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _readable_model(path: str | os.PathLike) -> ir.Model:
+    """The model of ``path``, refused when its weights live where the fixed model cannot be written
+    from: a location TensorRT refuses (TRT003) is also one onnx_ir will not read (path traversal)."""
+    onnx_file = read_onnx(path)
+    for location in onnx_file.external_locations:
+        problem = location_problem(location)
+        if problem:
+            raise ModelFileError(
+                f"external data location '{location}' of {path} is {problem}; fix reads weights only from the model's folder",
+                hint="move the weights beside the model and store their bare file name (see trtready explain TRT003)",
+            )  # fmt: skip
+    return onnx_file.model
 
 
 def fix_model(

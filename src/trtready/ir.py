@@ -30,6 +30,7 @@ __all__ = [
     "load_model",
     "save_model_atomic",
     "source_of",
+    "tensor_nbytes",
     "value_shape",
 ]
 
@@ -115,7 +116,7 @@ def fill_inferred_types(model: ir.Model) -> int:
     downstream of a pinned Reshape would hide where the batch really flows). Models past 1 GiB
     of weights and models inference refuses are left as they are.
     """
-    size = sum(v.const_value.nbytes for v in model.graph.initializers.values() if v.const_value is not None)
+    size = sum(tensor_nbytes(v.const_value) for v in model.graph.initializers.values())
     if size > _INFERABLE_BYTES:
         return 0
     try:
@@ -194,7 +195,7 @@ def save_model_atomic(model: ir.Model, path: str | os.PathLike) -> list[str]:
     """
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
-    size = sum(_nbytes(v) for v in model.graph.initializers.values())
+    size = sum(tensor_nbytes(v.const_value) for v in model.graph.initializers.values())
     # past 2 GB (room left for the graph), or when the weights already live in a file: they travel with the model
     external = size >= TWO_GB - 2**26 or any(
         isinstance(v.const_value, ir.ExternalTensor) for v in model.graph.initializers.values()
@@ -228,6 +229,12 @@ def _rename_external_location(onnx_path: str, old: str, new: str) -> None:
     onnx.save(proto, onnx_path)
 
 
-def _nbytes(value: ir.Value) -> int:
-    tensor = value.const_value
-    return tensor.nbytes if tensor is not None else 0
+def tensor_nbytes(tensor: ir.TensorProtocol | None) -> int:
+    """The bytes of a tensor's data (0 for None). Where onnx_ir cannot tell them (``nbytes`` raises
+    for a STRING tensor that is not a parsed TensorProto), one byte per string is counted."""
+    if tensor is None:
+        return 0
+    try:
+        return tensor.nbytes
+    except TypeError:
+        return tensor.size

@@ -18,7 +18,7 @@ import onnx_ir.passes.common as common
 import onnxscript.optimizer
 
 from .errors import one_line
-from .ir import count_nodes
+from .ir import count_nodes, tensor_nbytes
 from .result import PassRecord
 
 __all__ = ["copy_model", "simplify"]
@@ -53,7 +53,7 @@ _CHECKABLE_BYTES = 2**30
 
 def invalid_reason(model: ir.Model) -> str | None:
     """Why onnx.checker refuses the model, or None (also None when too big to check in memory)."""
-    size = sum(v.const_value.nbytes for v in model.graph.initializers.values() if v.const_value is not None)
+    size = sum(tensor_nbytes(v.const_value) for v in model.graph.initializers.values())
     if size > _CHECKABLE_BYTES:
         return None
     try:

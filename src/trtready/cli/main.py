@@ -16,7 +16,7 @@ import threading
 import warnings
 from importlib import import_module
 
-from ..errors import ExitCode, UserError
+from ..errors import ExitCode, UserError, one_line
 
 COMMANDS = ("export", "demo", "check", "fix", "rules", "explain", "doctor")
 
@@ -102,7 +102,9 @@ def _system_error(exc: BaseException) -> str:
     if isinstance(exc, MemoryError):
         return "out of memory (a size in the input is too large)"
     where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
-    return f"{exc.strerror or type(exc).__name__}{where}" if isinstance(exc, OSError) else str(exc)
+    if isinstance(exc, OSError):  # strerror is None for an OSError raised with a message only
+        return f"{exc.strerror}{where}" if exc.strerror else (one_line(exc) + where)
+    return str(exc)
 
 
 def _fail(message: str, hint: str | None) -> None:

@@ -30,7 +30,7 @@ def feeds_for_model(
             continue
         shape = _shape(value, batch, (shapes or {}).get(value.name))
         _check_size(value.name, shape)
-        feeds[value.name] = _random(rng, value.dtype, shape)
+        feeds[value.name] = _random(rng, _numpy_dtype(value), shape)
     return feeds
 
 
@@ -54,8 +54,17 @@ def _check_size(name: str, shape: tuple[int, ...]) -> None:
         )
 
 
-def _random(rng: np.random.Generator, dtype: ir.DataType | None, shape: tuple[int, ...]) -> np.ndarray:
-    np_dtype = dtype.numpy() if dtype is not None else np.dtype(np.float32)
+def _numpy_dtype(value: ir.Value) -> np.dtype:
+    """The input's numpy dtype (FLOAT when it has none); an element type numpy has no dtype for is refused."""
+    if value.dtype is None:
+        return np.dtype(np.float32)
+    try:
+        return np.dtype(value.dtype.numpy())
+    except TypeError:  # UNDEFINED (elem_type 0), or a type numpy cannot hold
+        raise InputSpecError(f"input '{value.name}' has element type {value.dtype.name}, of which no random values can be made") from None
+
+
+def _random(rng: np.random.Generator, np_dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
     if np_dtype == np.bool_:
         return rng.random(shape) > 0.5
     if np.issubdtype(np_dtype, np.integer):

@@ -155,10 +155,15 @@ def _per_channel(shape, rank: int | None) -> bool:
 
 
 def _channels(x: ir.Value, gamma: ir.Value) -> int | None:
+    """The channel count from the declared shapes; None when unknown or not a plausible size (the
+    identity scale and bias are allocated from it: a dim of 2**40 in the file must not be)."""
     for dims, index in ((x.shape, 1), (gamma.shape, 0)):
         if dims is not None and len(dims) > index and isinstance(dims[index], int):
-            return dims[index]
+            return dims[index] if 0 < dims[index] <= _MAX_CHANNELS else None
     return None
+
+
+_MAX_CHANNELS = 2**24
 
 
 #: Op versions (17 < v <= 21) that only add types, or optional inputs/attributes whose defaults keep

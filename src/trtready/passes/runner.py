@@ -6,10 +6,16 @@ with onnx.checker, then run the model before and after in ONNX Runtime on the
 same inputs at every batch size given. Outputs must agree within the
 verification tolerances where the original ran; a pass that changes outputs,
 breaks the model or fails is rolled back and recorded as such.
+
+Each ONNX Runtime run is bounded by ``RUN_SECONDS``: a model that runs longer
+on the small random inputs (a Loop whose trip count or condition never ends
+it) is stopped through ``RunOptions.terminate`` and counts as one that fails
+to run, and the other batch sizes are not tried.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -26,7 +32,9 @@ from ..verify.runner import ort_session
 from ..workspace import work_dir
 from .base import FixPass
 
-__all__ = ["apply_fixes"]
+__all__ = ["RUN_SECONDS", "apply_fixes"]
+
+RUN_SECONDS = 120.0  # one ONNX Runtime run on the random inputs of one batch size
 
 
 def apply_fixes(
@@ -98,12 +106,32 @@ def _run_all(model: ir.Model, feeds: dict, path: Path) -> dict[int, list | str]:
         return {batch: one_line(exc) for batch in feeds}
     names = {i.name for i in session.get_inputs()}
     outputs: dict[int, list | str] = {}
+    stopped = None
     for batch, feed in feeds.items():
-        try:
-            outputs[batch] = session.run(None, {k: v for k, v in feed.items() if k in names})
-        except Exception as exc:  # noqa: BLE001
-            outputs[batch] = one_line(exc)
+        if stopped:  # as slow at the next batch size: do not wait again
+            outputs[batch] = stopped
+            continue
+        outputs[batch], timed_out = _run_bounded(session, {k: v for k, v in feed.items() if k in names})
+        stopped = outputs[batch] if timed_out else None
     return outputs
+
+
+def _run_bounded(session, feed: dict) -> tuple[list | str, bool]:
+    """``(outputs or error text, whether the run was stopped for taking over RUN_SECONDS)``."""
+    import onnxruntime as ort
+
+    options = ort.RunOptions()
+    timer = threading.Timer(RUN_SECONDS, lambda: setattr(options, "terminate", True))
+    timer.daemon = True
+    timer.start()
+    try:
+        return session.run(None, feed, options), False
+    except Exception as exc:  # noqa: BLE001
+        if options.terminate:
+            return f"stopped after {RUN_SECONDS:g} s: ONNX Runtime takes longer to run the model once", True
+        return one_line(exc), False
+    finally:
+        timer.cancel()
 
 
 def _disagreement(reference: dict, outputs: dict, fix: FixPass, atol: float, rtol: float) -> str | None:

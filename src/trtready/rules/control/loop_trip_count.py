@@ -69,6 +69,8 @@ class LoopTripCount(Rule):
 
 def _exit_condition_computed(body: ir.Graph) -> bool:
     """The body's condition output is not just its condition input (or a constant)."""
+    if len(body.inputs) < 2 or not body.outputs:  # not a valid Loop body (an in-memory model: files are checked on reading)
+        return False
     cond_in, cond_out = body.inputs[1], body.outputs[0]
     while cond_out is not cond_in:
         producer = cond_out.producer()

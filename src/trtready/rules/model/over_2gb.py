@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import onnx_ir as ir
 
-from ...ir import TWO_GB
+from ...ir import TWO_GB, tensor_nbytes
 from ..base import Rule, Severity
 
 _MODEL = """
@@ -38,7 +38,7 @@ class Over2GB(Rule):
         tensors = [v.const_value for v in ctx.graph.initializers.values() if v.const_value is not None]
         if any(isinstance(t, ir.ExternalTensor) for t in tensors):
             return
-        size = ctx.file_size if ctx.file_size is not None else sum(t.nbytes for t in tensors)
+        size = ctx.file_size if ctx.file_size is not None else sum(map(tensor_nbytes, tensors))
         if size >= TWO_GB:
             where = "the file is" if ctx.file_size is not None else "the weights are"
             yield self.finding(f"{where} {size / 2**30:.2f} GiB with no external data; TensorRT cannot read it")
