@@ -3,6 +3,7 @@
 Public API (everything else is private and may change)::
 
     result = trtready.export(model, (x,), "model.onnx")
+    print(trtready.summary(result))
     findings = trtready.check("model.onnx").findings
 
 Heavy modules (torch, onnxruntime) are imported lazily, on first use.
@@ -31,14 +32,24 @@ __all__ = [
     "UserError",
     "VerifyRow",
     "check",
+    "check_files",
     "export",
+    "summary",
 ]
 
-_LAZY = {"export": "trtready.api", "check": "trtready.checking"}
+_LAZY = {"export": "trtready.api", "check": "trtready.checking", "check_files": "trtready.check_paths"}
 
 if TYPE_CHECKING:
     from .api import export
+    from .check_paths import check_files
     from .checking import check
+
+
+def summary(result: Result, *, verbose: bool = False) -> str:
+    """The plain-text report of ``result`` (what ``trtready export`` prints), verdict included."""
+    from .report.text import render_plain
+
+    return render_plain(result, verbose=verbose)
 
 
 def __getattr__(name: str):

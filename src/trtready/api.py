@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from .attempts import make_attempt, pinned_batch, retrace_attempt
+from .catalog.declared import DIAGNOSIS_SKIPPED, PLUGIN_UNVERIFIED
 from .exporters.retrace import PASS_NAME as RETRACE_PASS
 from .errors import UserError, one_line
 from .inputs import FlatModel, batched, eval_mode
@@ -25,7 +26,7 @@ from .options import BatchPolicy, ExportOptions, FixSelection, RewriteSelection,
 from .planning import Plan, make_plan, static_path
 from .plugins import resolve_plugins
 from .report.trtexec import trtexec_command
-from .result import Artifact, Attempt, Finding, Result, Severity, WrittenFile
+from .result import Artifact, Attempt, Finding, Result, WrittenFile
 from .selection import choose_attempt, is_clean, score
 from .verify import DEFAULT_ATOL, DEFAULT_RTOL
 from .verify.user_data import load_verify_data
@@ -84,13 +85,14 @@ def export(
     say = progress or (lambda _msg: None)
     if options is None:
         options = ExportOptions(
-            exporter=exporter, opset=opset or ExportOptions.opset, verify=verify, diagnose=diagnose, trt=trt or "",
+            exporter=exporter, opset=opset, verify=verify, diagnose=diagnose, trt=trt or "",
             batch=BatchPolicy(dynamic_batch, batch_dim, tuple(static_batches or ()), tuple(verify_batches or ())),
             tolerance=Tolerance(atol, rtol), fixes=FixSelection(fix, tuple(skip_fixes)),
             rewrites=RewriteSelection(rewrites, tuple(disable_rewrites), tuple(enable_rewrites)),
         )  # fmt: skip
     options = dataclasses.replace(options, plugins=resolve_plugins(model, plugins))
     result = Result(command="export", model=name or type(model).__name__, options=options.summary())
+    result.notes += [options.release.note] if options.release.note else []
     if options.verify and options.plugins:
         result.findings.append(_plugins_unverified(options.plugins))
     model = eval_mode(model)
@@ -227,8 +229,8 @@ def _add_diagnosis(result: Result, flat: FlatModel, options: ExportOptions) -> N
 
 def _diagnosis_skipped(result: Result, why: str) -> None:
     result.findings.append(Finding(
-        rule_id="DOC900", name="doctor.skipped", severity=Severity.INFO, stage="doctor",
-        message=f"the PyTorch-side diagnosis could not run: {why}",
+        rule_id=DIAGNOSIS_SKIPPED.id, name=DIAGNOSIS_SKIPPED.name, severity=DIAGNOSIS_SKIPPED.severity,
+        stage="doctor", message=f"the PyTorch-side diagnosis could not run: {why}", fix=DIAGNOSIS_SKIPPED.fix,
     ))  # fmt: skip
 
 
@@ -267,9 +269,9 @@ def _io(value) -> dict:
 def _plugins_unverified(plugins: dict) -> Finding:
     names = ", ".join(f"{path} -> {spec.name}" for path, spec in plugins.items())
     return Finding(
-        rule_id="VER002", name="verify.plugin-unverified", severity=Severity.WARNING, stage="verify",
-        message=f"not verified: ONNX Runtime has no kernel for the plugin nodes ({names})",
-        fix="verify the engine with TensorRT, e.g. polygraphy run model.onnx --trt --plugins libmyplugin.so",
+        rule_id=PLUGIN_UNVERIFIED.id, name=PLUGIN_UNVERIFIED.name, severity=PLUGIN_UNVERIFIED.severity,
+        stage="verify", message=f"not verified: ONNX Runtime has no kernel for the plugin nodes ({names})",
+        fix=PLUGIN_UNVERIFIED.fix,
     )  # fmt: skip
 
 

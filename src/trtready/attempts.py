@@ -118,8 +118,7 @@ def finish_attempt(attempt: Attempt, plan: Plan, options: ExportOptions, stem: P
         attempt.model, attempt.verification = _first_verified(candidates, plan, options, stem, attempt)
         attempt.verified = rows_verified(attempt.verification)
     attempt.findings = check_model(attempt.model, trt=options.trt, plugins=[s.name for s in options.plugins.values()])
-    if options.fixes.enabled:
-        attempt.findings = explain_remaining(attempt.findings, attempt.passes)
+    attempt.findings = explain_remaining(attempt.findings, attempt.passes, fixes=options.fixes.enabled)
     if plan.references is not None and bakes_python_values(attempt):
         attempt.findings += traced_path_findings(plan.references.paths)
     if plan.export_batch and attempt.verification:

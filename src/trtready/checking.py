@@ -15,14 +15,13 @@ from collections.abc import Iterable
 
 import onnx_ir as ir
 
-from .onnx_file import read_onnx
-from .result import Result, Severity
+from .onnx_file import OnnxFile, read_onnx
+from .result import Result
 from .rules import check_model, select_rules
-from .trt_ops import DEFAULT_RELEASE, load_release
+from .trt_ops import load_release
+from .verdict import verdict  # one verdict for every command; re-exported for check() users
 
 __all__ = ["check", "verdict"]
-
-_NOUNS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
 def check(
@@ -41,35 +40,27 @@ def check(
     release = load_release(trt)  # bad options fail before a large file is read
     select_rules(select, ignore)
     plugins = list(plugins)
-    name, model, file_size, locations = _load(model)
+    name, model, onnx_file = _load(model)
     findings = check_model(
         model,
         trt=release.version,
         plugins=plugins,
         select=select,
         ignore=ignore,
-        file_size=file_size,
-        external_data_paths=locations,
+        file_size=onnx_file.file_size if onnx_file else None,
+        external_data_paths=onnx_file.external_locations if onnx_file else (),
+        proto=onnx_file.proto if onnx_file else None,
     )
     options = {"trt": release.version, "plugins": plugins, "select": _listed(select), "ignore": _listed(ignore)}
-    return Result(command="check", model=name, options=options, findings=findings)
+    return Result(command="check", model=name, options=options, findings=findings, notes=[release.note] if release.note else [])
 
 
-def verdict(result: Result, trt: str | None = None) -> str:
-    """One line: will TensorRT ``trt`` (default: the release the result was checked against) accept it?"""
-    release = trt or result.options.get("trt") or DEFAULT_RELEASE
-    counts = ", ".join(_plural(result.count(s), _NOUNS[s]) for s in Severity.ORDER if result.count(s))
-    if result.count(Severity.ERROR):
-        return f"TensorRT {release} will refuse this model: {counts}"
-    return f"TensorRT {release} should accept this model" + (f" ({counts})" if counts else "")
-
-
-def _load(model: str | os.PathLike | ir.Model) -> tuple[str, ir.Model, int | None, list[str]]:
-    """``(name for the report, model, total file size, external-data locations)``."""
+def _load(model: str | os.PathLike | ir.Model) -> tuple[str, ir.Model, OnnxFile | None]:
+    """``(name for the report, model, the file it was read from)``."""
     if isinstance(model, ir.Model):
-        return model.graph.name or "<in-memory model>", model, None, []
+        return model.graph.name or "<in-memory model>", model, None
     onnx_file = read_onnx(model)
-    return os.fspath(model), onnx_file.model, onnx_file.file_size, onnx_file.external_locations
+    return os.fspath(model), onnx_file.model, onnx_file
 
 
 def _listed(selectors: Iterable[str] | str | None) -> list[str] | None:
@@ -78,6 +69,3 @@ def _listed(selectors: Iterable[str] | str | None) -> list[str] | None:
     items = selectors.split(",") if isinstance(selectors, str) else selectors
     return [s.strip() for s in items if s.strip()]
 
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"

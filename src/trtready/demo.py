@@ -1,6 +1,7 @@
 """The built-in demo model: a small one-stage detector written the way real code often is.
 
-It carries several patterns from the TensorRT export guidance (seed 000/001):
+It carries several patterns that NVIDIA's ONNX export guidance for TensorRT and
+torchpipe's export notes warn about:
 
 * ``b = int(f.size(0))`` then ``....view(b, -1)``: the batch captured as a
   Python int, which tracing bakes into a Reshape constant (pinned batch);

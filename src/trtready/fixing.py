@@ -2,13 +2,14 @@
 
 Also used by ``export``: ``fix_model`` on the simplified export, and
 ``explain_remaining`` on the findings left afterwards (why no autofix removed
-them, and the manual rewrite from the guidance).
+them, and the manual rewrite).
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import onnx_ir as ir
@@ -19,7 +20,8 @@ from .options import FixSelection
 from .ir import save_model_atomic
 from .onnx_file import read_onnx
 from .passes import apply_fixes, default_passes, feeds_for_model
-from .result import Artifact, Finding, PassRecord, Result
+from .result import Artifact, Finding, PassRecord, Result, WrittenFile
+from .rewrite_residue import credit_rewrites
 from .rules import all_rules
 from .rules.model.external_data_path import location_problem
 from .trt_ops import load_release
@@ -40,19 +42,26 @@ def fix(
     batches: tuple[int, ...] = DEFAULT_FIX_BATCHES,
     shapes: dict[str, tuple[int, ...]] | None = None,
     overwrite: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> Result:
-    """Fix ``path`` into ``output``; the Result lists the passes and the findings left."""
+    """Fix ``path`` into ``output``; the Result lists the passes and the findings left.
+    ``progress(message)`` is told each step as it starts."""
+    say = progress or (lambda _message: None)
     release = load_release(trt)
     FixSelection(skip=tuple(skip))  # unknown names fail here, with the closest known one
     if Path(output).resolve() == Path(path).resolve() and not overwrite:
         raise UserError(f"refusing to overwrite the input {path}", hint="choose another -o, or pass --overwrite")
     check_output_path(Path(output))
     start = time.perf_counter()
+    say(f"reading {path}")
     model = _readable_model(path)
     feeds = {b: feeds_for_model(model, b, shapes=shapes) for b in batches}
+    say(f"fixing: each fix run in ONNX Runtime at batch sizes {', '.join(map(str, batches))} and kept only if the outputs agree")
     fixed, records = fix_model(model, feeds, trt=release.version, skip=skip)
     result = Result(command="fix", model=str(path), options={"trt": release.version, "batches": list(batches)})
+    result.notes += [release.note] if release.note else []
     result.passes = records
+    say(f"writing and checking {output}")
     written = save_model_atomic(fixed, output)
     try:
         findings = check(output, trt=release.version).findings
@@ -61,9 +70,17 @@ def fix(
             Path(leftover).unlink(missing_ok=True)
         raise
     result.artifacts += [Artifact(p, "onnx" if i == 0 else "onnx-external-data") for i, p in enumerate(written)]
+    result.files.append(_written_file(fixed, str(output), shapes))
     result.findings = explain_remaining(findings, records)
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _written_file(model: ir.Model, path: str, shapes: dict | None) -> WrittenFile:
+    """The fixed file's record: its inputs and a trtexec command (unverified sizes: no PyTorch model here)."""
+    from .report.trtexec import model_inputs, trtexec_for_model
+
+    return WrittenFile(path=path, inputs=model_inputs(model, shapes), trtexec=trtexec_for_model(path, model, shapes))
 
 
 def _readable_model(path: str | os.PathLike) -> ir.Model:
@@ -88,11 +105,16 @@ def fix_model(
     return apply_fixes(model, passes, feeds, trt=trt, atol=atol, rtol=rtol)
 
 
-def explain_remaining(findings: list[Finding], records: list[PassRecord]) -> list[Finding]:
-    """Say, on each finding left, why it was not fixed automatically (the manual fix is in ``fix``)."""
+def explain_remaining(findings: list[Finding], records: list[PassRecord], *, fixes: bool = True) -> list[Finding]:
+    """Say, on each finding left, what the tool already did about it: a torch-level rewrite that fired
+    at its line and carries out its rule's advice (:mod:`trtready.rewrite_residue`: the fix becomes what
+    remains), else (``fixes``: the ONNX-level fixes ran) why no autofix removed it."""
     rules = all_rules()
     ran = {r.name: r for r in records}
+    credited = {id(f) for f in credit_rewrites(findings, records)}
     for finding in findings:
+        if id(finding) in credited or not fixes:
+            continue
         rule = rules.get(finding.rule_id)
         autofix = getattr(rule, "autofix", None) if rule else None
         if autofix is None:

@@ -10,7 +10,7 @@ import ast
 import linecache
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import onnx
@@ -23,6 +23,7 @@ from .workspace import sibling_temp
 __all__ = [
     "compact_trace_docs",
     "fill_inferred_types",
+    "infer_types_and_shapes",
     "TWO_GB",
     "count_nodes",
     "is_dynamic",
@@ -49,10 +50,16 @@ def _internal(path: str) -> bool:
     return own or any(p in path for p in _INTERNAL)
 
 
+#: The standard ops with graph attributes; a node of another domain may have some too.
+_SUBGRAPH_OPS = frozenset({"If", "Loop", "Scan", "SequenceMap"})
+
+
 def iter_nodes(graph: ir.Graph | ir.Function, path: str = "main") -> Iterator[tuple[str, ir.Node]]:
     """Yield ``(graph_path, node)`` for every node, depth first into If/Loop/Scan bodies."""
     for node in graph:
         yield path, node
+        if node.op_type not in _SUBGRAPH_OPS and node.domain in ("", "ai.onnx"):
+            continue  # no other standard op has a graph attribute (and reading attributes is slow)
         for attr in node.attributes.values():
             if attr.type == ir.AttributeType.GRAPH:
                 yield from iter_nodes(attr.value, f"{path}/{node.name or node.op_type}/{attr.name}")
@@ -106,34 +113,152 @@ def _user_frame(trace: str) -> tuple[str, int, str, str] | None:
 
 _INFERABLE_BYTES = 2**30
 _KNOWN_DTYPES = {int(d) for d in ir.DataType}
+_SMALL_TENSOR = 1024  # elements: shape constants stay initializers, so data propagation sees them
+
+
+def infer_types_and_shapes(model: ir.Model, *, proto: onnx.ModelProto | None = None) -> Mapping[str, ir.Shape]:
+    """Run ONNX type and shape inference (with data propagation) once; return the shapes it found.
+
+    Values without a dtype, subgraphs included, get the inferred one (TorchScript exports carry no
+    ``value_info``: without this, a rule cannot see that a NonZero inside an If branch reads BOOL).
+    Shapes are *returned*, by value name, not written into the model: a static size inferred
+    downstream of a pinned Reshape would hide where the batch really flows, and the written file
+    must not carry inferred shapes. Graph inputs' unnamed dynamic dims are named first
+    (``input:axis``), so every inferred dim that comes from an input says which one. Models past
+    1 GiB of weights and models inference refuses give only the inputs' shapes.
+
+    Inference is skipped when it could add nothing: every named node output (subgraphs included)
+    already declares a dtype and a shape whose dynamic dims are named, as dynamo exports do.
+    ``proto``: the parsed file ``model`` was read from, unchanged since (``read_onnx`` keeps it);
+    inference then starts from it instead of from the model serialised again.
+    """
+    shapes = {v.name: ir.Shape(_dims(info.type)) for v, info in zip(model.graph.inputs, _inputs_only(model).graph.input) if v.name}
+    untyped = _untyped_outputs(model)
+    if not untyped or tensor_bytes_past(model, _INFERABLE_BYTES):
+        return shapes
+    try:
+        probe = _inference_probe(proto if proto is not None else ir.to_proto(model))
+        probe = onnx.shape_inference.infer_shapes(probe, check_type=False, strict_mode=False, data_prop=True)
+    except Exception:  # noqa: BLE001 - inference is best effort: rules then say what stays unknown
+        return shapes
+    inferred = {info.name: info.type for graph in _proto_graphs(probe.graph) for info in [*graph.value_info, *graph.output]}
+    for value in untyped:
+        if value.dtype is None:
+            found = inferred.get(value.name)
+            code = found.tensor_type.elem_type if found is not None and found.HasField("tensor_type") else 0
+            if code and code in _KNOWN_DTYPES:
+                value.dtype = ir.DataType(code)
+    return _InferredShapes(inferred, shapes)
+
+
+def _untyped_outputs(model: ir.Model) -> list[ir.Value]:
+    """Named node outputs (subgraphs included) without a dtype, or without a shape whose dynamic
+    dims all have names: what inference could add to. An unnamed value cannot be matched to it."""
+    found = []
+    for _, node in iter_nodes(model.graph):
+        for value in node.outputs:
+            if value.name and (value.dtype is None or not _named_dims(value.shape)):
+                found.append(value)
+    return found
+
+
+def _named_dims(shape: ir.Shape | None) -> bool:
+    return shape is not None and all(isinstance(d, int) or d.value for d in shape)
+
+
+class _InferredShapes(Mapping[str, ir.Shape]):
+    """Inferred shapes by value name, converted to ``ir.Shape`` when asked for (most never are)."""
+
+    def __init__(self, types: dict[str, onnx.TypeProto], inputs: dict[str, ir.Shape]) -> None:
+        self._types = types
+        self._shapes = dict(inputs)
+
+    def __getitem__(self, name: str) -> ir.Shape:
+        shape = self._shapes.get(name)
+        if shape is None:
+            found = self._types[name]
+            if not found.HasField("tensor_type") or not found.tensor_type.HasField("shape"):
+                raise KeyError(name)
+            shape = self._shapes[name] = ir.Shape(_dims(found))
+        return shape
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**self._types, **self._shapes})
+
+    def __len__(self) -> int:
+        return len(self._types.keys() | self._shapes.keys())
 
 
 def fill_inferred_types(model: ir.Model) -> int:
-    """Give values without a dtype the one ONNX type inference finds; returns how many.
+    """Give values without a dtype (subgraphs included) the one inference finds; returns how many."""
+    before = sum(1 for _, n in iter_nodes(model.graph) for v in n.outputs if v.dtype is None)
+    infer_types_and_shapes(model)
+    return before - sum(1 for _, n in iter_nodes(model.graph) for v in n.outputs if v.dtype is None)
 
-    TorchScript exports carry no ``value_info``: without this, a rule cannot see that a NonZero
-    reads INT64. Only unknown dtypes are filled; shapes are left alone (a static size inferred
-    downstream of a pinned Reshape would hide where the batch really flows). Models past 1 GiB
-    of weights and models inference refuses are left as they are.
-    """
-    size = sum(tensor_nbytes(v.const_value) for v in model.graph.initializers.values())
-    if size > _INFERABLE_BYTES:
-        return 0
-    try:
-        proto = onnx.shape_inference.infer_shapes(ir.to_proto(model), check_type=False, strict_mode=False, data_prop=True)
-    except Exception:  # noqa: BLE001 - inference is best effort: rules then say what stays unknown
-        return 0
-    inferred = {info.name: info for info in [*proto.graph.value_info, *proto.graph.output]}
-    filled = 0
-    for node in model.graph:
-        for value in node.outputs:
-            info = inferred.get(value.name or "")
-            if info is None or not info.type.HasField("tensor_type"):
-                continue
-            tensor = info.type.tensor_type
-            if value.dtype is None and tensor.elem_type in _KNOWN_DTYPES:
-                value.dtype, filled = ir.DataType(tensor.elem_type), filled + 1
-    return filled
+
+def tensor_bytes_past(model: ir.Model, limit: int) -> bool:
+    return sum(tensor_nbytes(v.const_value) for v in model.graph.initializers.values()) > limit
+
+
+def _inference_probe(source: onnx.ModelProto) -> onnx.ModelProto:
+    """A copy of ``source`` for inference (``source`` itself is left as it is): large initializers
+    are declared as graph inputs instead (inference needs their types, not their bytes), and every
+    dynamic dim of the graph inputs is named (``x:0`` when unnamed)."""
+    graph = source.graph
+    probe = onnx.ModelProto(ir_version=source.ir_version, opset_import=source.opset_import, functions=source.functions)
+    into = probe.graph
+    into.name = graph.name
+    for field in ("node", "input", "output", "value_info", "sparse_initializer"):
+        getattr(into, field).extend(getattr(graph, field))
+    declared = {info.name for info in graph.input}
+    for tensor in graph.initializer:
+        if _elements(tensor.dims) <= _SMALL_TENSOR:
+            into.initializer.append(tensor)
+        elif tensor.name not in declared:
+            into.input.append(onnx.helper.make_tensor_value_info(tensor.name, tensor.data_type, tensor.dims))
+    _name_input_dims(probe)
+    return probe
+
+
+def _name_input_dims(proto: onnx.ModelProto) -> None:
+    for info in proto.graph.input:
+        shape = info.type.tensor_type.shape if info.type.HasField("tensor_type") else None
+        for axis, dim in enumerate(shape.dim if shape is not None else ()):
+            if not dim.HasField("dim_value") and not dim.dim_param:
+                dim.dim_param = f"{info.name}:{axis}"
+
+
+def _elements(dims) -> int:
+    count = 1
+    for d in dims:
+        count *= int(d)
+    return count
+
+
+def _inputs_only(model: ir.Model) -> onnx.ModelProto:
+    """The model's graph inputs only, their dynamic dims named as :func:`_inference_probe` names them."""
+    proto = onnx.ModelProto()
+    for value in model.graph.inputs:
+        ir.serde.serialize_value_into(proto.graph.input.add(), value)
+    _name_input_dims(proto)
+    return proto
+
+
+def _proto_graphs(graph: onnx.GraphProto) -> Iterator[onnx.GraphProto]:
+    """The graph and every If/Loop/Scan body in it."""
+    yield graph
+    for node in graph.node:
+        for attr in node.attribute:
+            if attr.type == onnx.AttributeProto.GRAPH:
+                yield from _proto_graphs(attr.g)
+            elif attr.type == onnx.AttributeProto.GRAPHS:
+                for sub in attr.graphs:
+                    yield from _proto_graphs(sub)
+
+
+def _dims(type_proto: onnx.TypeProto) -> list[int | ir.SymbolicDim]:
+    shape = type_proto.tensor_type.shape
+    return [d.dim_value if d.HasField("dim_value") else ir.SymbolicDim(d.dim_param or None) for d in shape.dim]
 
 
 def compact_trace_docs(model: ir.Model) -> None:

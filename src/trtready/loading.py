@@ -158,7 +158,7 @@ def _load_torchvision(name: str) -> LoadedModel:
     kwargs = {"weights": None}
     if "weights_backbone" in inspect.signature(builder).parameters:
         kwargs["weights_backbone"] = None
-    module = builder(**kwargs)
+    module = builder(**kwargs).eval()  # built here for inference: not a model the user left in training mode
     _randomize_zero_weights(module)
     return LoadedModel(module, f"torchvision:{name}", _torchvision_example(kind))
 

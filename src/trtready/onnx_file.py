@@ -52,6 +52,7 @@ class OnnxFile:
     path: Path
     file_size: int  # the .onnx file plus every external-data file it uses
     external_locations: list[str]  # as written in the file
+    proto: onnx.ModelProto  # what ``model`` was read from (it wraps its tensors): shape inference starts from it
 
 
 def read_onnx(path: str | os.PathLike) -> OnnxFile:
@@ -70,7 +71,7 @@ def read_onnx(path: str | os.PathLike) -> OnnxFile:
     model = _to_ir(proto, path)
     size = path.stat().st_size + sum(data_files.values())
     _run_checker(proto, path, use_path=bool(locations) or size >= TWO_GB, skip=any(map(location_problem, locations)))
-    return OnnxFile(model, path, size, sorted(locations))
+    return OnnxFile(model, path, size, sorted(locations), proto)
 
 
 def _parse(path: Path) -> onnx.ModelProto:

@@ -16,7 +16,9 @@ from .errors import UserError
 
 __all__ = [
     "EXPORTERS",
+    "FAIL_ON",
     "BatchPolicy",
+    "CodeSelection",
     "ExportOptions",
     "FixSelection",
     "RewriteSelection",
@@ -25,7 +27,6 @@ __all__ = [
 ]
 
 EXPORTERS = ("auto", "torchscript", "dynamo")
-DEFAULT_OPSET = 18  # supported by both exporters and by TensorRT 8.6 through 11.1
 
 
 def unknown_name(kind: str, name: str, known: Iterable[str]) -> UserError:
@@ -107,29 +108,93 @@ class FixSelection:
                 raise unknown_name("fix", name, known)
 
 
+FAIL_ON = ("error", "warning")  # --fail-on: the least severe finding that fails the run
+
+
+@dataclass(frozen=True)
+class CodeSelection:
+    """``--select`` / ``--ignore``: which findings a report keeps, by code, name or prefix of either.
+
+    ``select`` empty keeps every code; ``ignore`` wins over ``select``. A selector that
+    matches no code trtready knows is refused with the closest codes.
+    """
+
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        from .codes import check_selector
+
+        for label in ("select", "ignore"):
+            selectors = tuple(dict.fromkeys(_split(getattr(self, label))))
+            object.__setattr__(self, label, selectors)
+            for selector in selectors:
+                check_selector(selector)
+
+    @classmethod
+    def parse(cls, select=None, ignore=None) -> CodeSelection:
+        """From ``--select``/``--ignore`` values: None, a comma-separated string, or a list of them."""
+        return cls(tuple(_split(select)), tuple(_split(ignore)))
+
+    @property
+    def active(self) -> bool:
+        return bool(self.select or self.ignore)
+
+    def keeps(self, code: str, name: str | None = None) -> bool:
+        from .codes import matches
+
+        chosen = not self.select or any(matches(s, code, name) for s in self.select)
+        return chosen and not any(matches(s, code, name) for s in self.ignore)
+
+    def apply(self, findings: list) -> list:
+        """The findings (anything with ``rule_id`` and ``name``) this selection keeps, in order."""
+        return [f for f in findings if self.keeps(f.rule_id, f.name)]
+
+
+def _split(values) -> list[str]:
+    if values is None:
+        return []
+    items = [values] if isinstance(values, str) else list(values)
+    return [part.strip() for item in items for part in item.split(",") if part.strip()]
+
+
 @dataclass(frozen=True)
 class ExportOptions:
     """Everything ``trtready.export`` was asked to do."""
 
     exporter: str = "auto"
-    opset: int = DEFAULT_OPSET
+    opset: int | None = None  # None: 18, or the newest the TensorRT release's parser reads
     batch: BatchPolicy = field(default_factory=BatchPolicy)
     tolerance: Tolerance = field(default_factory=Tolerance)
     rewrites: RewriteSelection = field(default_factory=RewriteSelection)
     fixes: FixSelection = field(default_factory=FixSelection)
     verify: bool = True
     diagnose: bool = True
-    trt: str = ""  # the TensorRT release whose parser the checker follows ("" = newest)
+    trt: str = ""  # the TensorRT release asked for ("" = newest); `release` is the table it is read against
     plugins: dict = field(default_factory=dict, compare=False)  # submodule path -> PluginSpec
 
     def __post_init__(self) -> None:
+        from .trt_ops import DEFAULT_OPSET
+
         if self.exporter not in EXPORTERS:
             raise unknown_name("exporter", self.exporter, EXPORTERS)
+        release = self.release  # validates the text
+        if self.opset is None:
+            object.__setattr__(self, "opset", release.export_opset)
         if not isinstance(self.opset, int) or not 9 <= self.opset <= 23:
-            raise UserError(f"opset {self.opset} is outside what the exporters support", hint="use 17 to 20; default 18")
+            raise UserError(f"opset {self.opset} is outside what the exporters support", hint=f"use 17 to 20; default {DEFAULT_OPSET}")
+        if self.opset > release.opset_range[1]:
+            raise UserError(
+                f"opset {self.opset} is newer than TensorRT {release.version}'s ONNX parser reads (up to {release.opset_range[1]})",
+                hint=f"leave --opset out (trtready then exports with opset {release.export_opset}) or choose {release.opset_range[1]} or lower",
+            )  # fmt: skip
+
+    @property
+    def release(self):
+        """The TensorRT parser table ``trt`` is read against (see ``trt_ops.load_release``)."""
         from .trt_ops import load_release
 
-        object.__setattr__(self, "trt", load_release(self.trt or None).version)
+        return load_release(self.trt or None)
 
     @property
     def verifies(self) -> bool:
@@ -142,6 +207,6 @@ class ExportOptions:
             "exporter": self.exporter, "opset": self.opset, "dynamic_batch": self.batch.dynamic,
             "batch_dim": self.batch.dim, "verify": self.verifies, "fix": self.fixes.enabled,
             "skip_fixes": list(self.fixes.skip), "atol": self.tolerance.atol, "rtol": self.tolerance.rtol,
-            "trt": self.trt, "rewrites": self.rewrites.for_child(), "diagnose": self.diagnose,
+            "trt": self.release.version, "rewrites": self.rewrites.for_child(), "diagnose": self.diagnose,
             "plugins": {path: spec.name for path, spec in self.plugins.items()},
         }  # fmt: skip

@@ -1,4 +1,5 @@
-"""Map PyTorch submodules to TensorRT plugin nodes in the exported ONNX (seeds 002, 003).
+"""Map PyTorch submodules to TensorRT plugin nodes in the exported ONNX (torch.onnx
+custom operators; NVIDIA's PackNet post on TensorRT plugins).
 
 ``export(model, args, f, plugins={"head": "MyHeadPlugin"})`` exports the
 submodule ``model.head`` as one node ``trt.plugins::MyHeadPlugin``, and

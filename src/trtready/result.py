@@ -4,6 +4,9 @@ A stage adds to the Result (attempts, findings, pass records, verification
 rows, artifacts) and never raises for an expected failure, so a report can
 always be rendered, even for a half-finished run.
 
+The records only hold data: rendering lives in ``report/`` (``trtready.summary(result)``
+is the plain-text summary) and the one-line verdict in ``verdict.py``.
+
 ``Result.to_json()`` has a stable schema, documented in docs/json-schema.md;
 ``SCHEMA`` names its version and changes only when a field is removed or its
 meaning changes (new fields may be added without a bump).
@@ -151,6 +154,7 @@ class PassRecord:
     rolled_back: bool = False
     findings_removed: int = 0
     message: str | None = None
+    sources: list[SourceLocation] = field(default_factory=list)  # a rewrite.* record: every line it rewrote
 
 
 @dataclass
@@ -233,7 +237,9 @@ class Result:
             code |= ExitCode.FINDINGS
         if self.verification and not self.verified:
             code |= ExitCode.VERIFY_FAILED
-        if self.errors or (self.command == "export" and not self.written):
+        if self.errors and self.command == "check":  # a file among several that could not be read
+            code |= ExitCode.USAGE
+        elif self.errors or (self.command == "export" and not self.written):
             code |= ExitCode.STAGE_FAILED
         return int(code)
 
@@ -255,16 +261,18 @@ class Result:
             verified=self.verified,
             exit_code=self.exit_code(),
             counts={s: self.count(s) for s in Severity.ORDER},
+            versions=_versions(),
         )
         return data
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, default=str)
 
-    def summary(self) -> str:
-        from .report.text import render_plain
 
-        return render_plain(self)
+def _versions() -> dict[str, str | None]:
+    from .versions import versions
+
+    return versions()
 
 
 FAILING_STATUSES = ("fail", "error", "unproved")

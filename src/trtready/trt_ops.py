@@ -7,18 +7,23 @@ the newest release only.
 >>> trt = load_release("10.1")
 >>> trt.supports("Conv"), trt.supports("Unique"), trt.supports("MadeUpOp")
 (True, False, None)
+
+Any release can be asked for (``10``, ``10.3``, ``11``, ``8.5``): it is read
+against the nearest table (see :func:`nearest_table`), and ``TrtRelease.note``
+says which.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 
 from .errors import UserError
 
-__all__ = ["DEFAULT_RELEASE", "RELEASES", "TrtRelease", "load_release", "version_key"]
+__all__ = ["DEFAULT_RELEASE", "DEFAULT_OPSET", "RELEASES", "TrtRelease", "load_release", "nearest_table", "version_key"]
 
 
 def version_key(version: str) -> tuple[int, ...]:
@@ -34,16 +39,31 @@ def _tables() -> dict:
 
 RELEASES: tuple[str, ...] = tuple(sorted(_tables()["releases"], key=version_key))
 DEFAULT_RELEASE: str = RELEASES[-1]
+DEFAULT_OPSET = 18  # the exporters' opset unless the release's parser reads less (TensorRT 8.6: 17)
 
 
 @dataclass(frozen=True, eq=False)
 class TrtRelease:
     """What one TensorRT release's ONNX parser accepts."""
 
-    version: str
+    version: str  # the table's release
     opset_range: tuple[int, int]
     ops: dict[str, tuple[bool, tuple[str, ...]]] = field(repr=False)
     restriction_text: dict[str, str] = field(repr=False, default_factory=dict)
+    requested: str = ""  # the release asked for, when it has no table of its own
+
+    @property
+    def note(self) -> str | None:
+        """What the mapping of the requested release to a table means, or None for an exact table."""
+        if not self.requested or self.requested == self.version:
+            return None
+        return (f"TensorRT {self.requested} is checked against the parser table of TensorRT {self.version}, "
+                f"the nearest release trtready has a table for ({', '.join(RELEASES)})")  # fmt: skip
+
+    @property
+    def export_opset(self) -> int:
+        """The opset to export with for this release: the default, or the newest its parser reads."""
+        return min(DEFAULT_OPSET, self.opset_range[1])
 
     def supports(self, op_type: str) -> bool | None:
         """True/False from the table; None when the op is not in the table at all."""
@@ -69,16 +89,39 @@ class TrtRelease:
 
 
 def load_release(version: str | None = None) -> TrtRelease:
-    """The op table of one release (``None`` = the newest), cached. Unknown versions raise UserError."""
-    return _load(DEFAULT_RELEASE if version is None else str(version))
+    """The op table for release ``version`` (``None`` or ``""`` = the newest), cached. A release without a
+    table of its own is read against :func:`nearest_table` (``TrtRelease.note`` says so); text that
+    is not a release number raises UserError."""
+    if version is None or version == "":
+        return _load(DEFAULT_RELEASE, "")
+    text = str(version).strip().lower().removeprefix("trt").removeprefix("tensorrt").strip()
+    if not _RELEASE.fullmatch(text):
+        raise UserError(f"'{version}' is not a TensorRT release", hint=f"write a release number such as 10, 10.3 or {DEFAULT_RELEASE}")
+    table = nearest_table(text)
+    return _load(table, "" if table == text else text)
+
+
+def nearest_table(version: str) -> str:
+    """The table a release is read against: its own; else the newest table of the same major release
+    at or below it (10.3 -> 10.1), or that major's oldest (10, 10.0 -> 10.1); a major without a table
+    gets the newest table below it (12 -> 11.1), or the oldest table for releases before them all."""
+    if version in RELEASES:
+        return version
+    wanted = version_key(version)
+    same_major = [r for r in RELEASES if version_key(r)[0] == wanted[0]]
+    if same_major:
+        at_or_below = [r for r in same_major if version_key(r) <= wanted]
+        return at_or_below[-1] if at_or_below else same_major[0]
+    below = [r for r in RELEASES if version_key(r) < wanted]
+    return below[-1] if below else RELEASES[0]
+
+
+_RELEASE = re.compile(r"\d{1,3}(\.\d{1,4}){0,3}")
 
 
 @functools.cache
-def _load(version: str) -> TrtRelease:
-    tables = _tables()
-    table = tables["releases"].get(version)
-    if table is None:
-        raise UserError(f"unknown TensorRT release '{version}'", hint=f"choose one of {', '.join(RELEASES)}")
+def _load(version: str, requested: str) -> TrtRelease:
+    table = _tables()["releases"][version]
     low, high = table["opset_range"]
     ops = {op: (bool(ok), tuple(types)) for op, (ok, types) in table["ops"].items()}
-    return TrtRelease(version, (low, high), ops, tables["restrictions"].get(version, {}))
+    return TrtRelease(version, (low, high), ops, _tables()["restrictions"].get(version, {}), requested)

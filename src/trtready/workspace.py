@@ -38,13 +38,26 @@ def work_dir(prefix: str = "trtready-") -> Iterator[Path]:
 
 
 def sibling_temp(path: Path) -> Path:
-    """An empty temporary file beside ``path`` (for an atomic rename), named after this process."""
+    """An empty temporary file beside ``path`` (for an atomic rename), named after this process.
+
+    It has the mode a plain ``open()`` would give (0666 less the umask), not mkstemp's 0600: the
+    file it becomes must be readable by whoever reads what the user writes (a TensorRT container
+    running as another user)."""
     directory = path.parent if str(path.parent) else Path(".")
     prefix = f".{path.name}."
     sweep_stale(directory, prefix)
     fd, tmp = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}-", suffix=".tmp", dir=directory)
-    os.close(fd)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())
+    finally:
+        os.close(fd)
     return Path(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it: put it straight back
+    os.umask(mask)
+    return mask
 
 
 def sweep_stale(directory: Path, prefix: str) -> None:

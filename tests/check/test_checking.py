@@ -11,6 +11,7 @@ import pytest
 
 from trtready.checking import check, verdict
 from trtready.errors import ModelFileError, UserError
+from trtready.trt_ops import load_release
 
 
 def rules_at(result, op_type: str) -> set[str]:
@@ -101,8 +102,16 @@ def test_unreadable_files_raise_one_line_model_file_errors(tmp_path, mask_onnx, 
     assert "\n" not in str(info.value)
 
 
+def test_a_release_without_a_table_is_checked_against_the_nearest_and_says_so(mask_onnx):
+    result = check(mask_onnx, trt="10.3")
+    assert result.options["trt"] == "10.1"
+    assert result.notes == [load_release("10.3").note]
+    assert {f.rule_id for f in result.findings} == {f.rule_id for f in check(mask_onnx, trt="10.1").findings}
+    assert check(mask_onnx, trt="10.1").notes == []
+
+
 def test_unknown_release_and_selector(mask_onnx):
-    with pytest.raises(UserError, match="unknown TensorRT release"):
-        check(mask_onnx, trt="7.0")
+    with pytest.raises(UserError, match="is not a TensorRT release"):
+        check(mask_onnx, trt="v-next")
     with pytest.raises(UserError, match="no rule matches"):
         check(mask_onnx, select="NOPE")

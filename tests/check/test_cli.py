@@ -60,11 +60,11 @@ def bad_inputs(tmp_path, source):
         "truncated": ["check", bad_files.truncated(tmp_path, source)],
         "missing-external-data": ["check", bad_files.missing_external_data(tmp_path)],
         "checker": ["check", bad_files.checker_failure(tmp_path)],
-        "unknown-trt": ["check", source, "--trt", "7.0"],
+        "unknown-trt": ["check", source, "--trt", "seven"],
         "unknown-rule-selector": ["check", source, "--select", "NOPE"],
         "overwrite-model": ["check", source, "-o", source],
         "unknown-explain-id": ["explain", "TRT999"],
-        "unknown-rules-trt": ["rules", "--trt", "1.0"],
+        "unknown-rules-trt": ["rules", "--trt", "1.x"],
     }
 
 

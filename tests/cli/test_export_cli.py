@@ -83,7 +83,8 @@ BAD = {
     "unwritable output": (lambda t: ["export", f"{MODELS}:build_pinned", "-o", "/proc/x/y.onnx"], "does not exist"),
     "corrupt .pt": (lambda t: ["export", _corrupt_pt(t)], "cannot load"),
     "state dict .pt": (lambda t: ["export", _state_dict_pt(t)], "not a model"),
-    "unknown trt release": (lambda t: ["export", f"{MODELS}:build_pinned", "--trt", "7.0"], "unknown TensorRT release"),
+    "not a trt release": (lambda t: ["export", f"{MODELS}:build_pinned", "--trt", "latest"], "is not a TensorRT release"),
+    "opset past the release": (lambda t: ["export", f"{MODELS}:build_pinned", "--trt", "8.6", "--opset", "18"], "newer than TensorRT 8.6"),
 }
 
 
@@ -129,3 +130,28 @@ def test_plugin_module_option(run_cli, tmp_path):
     assert data["chosen"] == "torchscript" and "VER002" in {f["rule_id"] for f in data["findings"]}
     check = run_cli("check", "p.onnx", "--plugin", "MyHead")
     assert check.returncode == 0, check.stdout
+
+
+def test_trt_release_drives_the_opset_and_an_untabled_release_is_named(run_cli, tmp_path):
+    import onnx
+
+    proc = run_cli("export", f"{MODELS}:build_conv", "-o", "c86.onnx", "--input", "x:2x3x8x8", "--trt", "8.5", "--json", "c.json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    opsets = {o.domain: o.version for o in onnx.load(tmp_path / "c86.onnx").opset_import}
+    assert opsets[""] == 17  # TensorRT 8.6's parser reads up to opset 17: exported with it, no finding to act on
+    data = json.loads((tmp_path / "c.json").read_text())
+    assert data["options"]["trt"] == "8.6" and data["options"]["opset"] == 17
+    assert any("TensorRT 8.5 is checked against the parser table of TensorRT 8.6" in n for n in data["notes"])
+    assert not any(f["rule_id"] == "TRT001" for f in data["findings"])
+
+
+def test_written_files_honour_the_umask(run_cli, tmp_path):
+    import os
+    import stat
+
+    proc = run_cli("export", f"{MODELS}:build_conv", "-o", "m.onnx", "--input", "x:2x3x8x8", "--json", "m.json", "--report", "m.md")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    mask = os.umask(0)
+    os.umask(mask)
+    for name in ("m.onnx", "m.json", "m.md"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o666 & ~mask, name

@@ -96,6 +96,24 @@ class DynamoOnlyModel(nn.Module):
         return torch.cdist(x, x)  # MARK: cdist
 
 
+#: One op per line: DOC101's claims on these are checked against one-op exports by both exporters.
+OP_SAMPLES = {
+    "op-round": lambda x: torch.round(x),  # MARK: op-round
+    "op-round-decimals": lambda x: torch.round(x, decimals=2),  # MARK: op-round-decimals
+    "op-logsumexp": lambda x: torch.logsumexp(x, -1, keepdim=True),  # MARK: op-logsumexp
+    "op-gelu-tanh": lambda x: nn.functional.gelu(x, approximate="tanh"),  # MARK: op-gelu-tanh
+    "op-cumsum": lambda x: torch.cumsum(x, -1),  # MARK: op-cumsum
+    "op-remainder": lambda x: torch.remainder(x, 0.7),  # MARK: op-remainder
+    "op-trunc": lambda x: torch.trunc(x * 3),  # MARK: op-trunc
+    "op-inv": lambda x: torch.linalg.inv(x.view(-1, 2, 2) + torch.eye(2) * 3),  # MARK: op-inv
+}
+
+
+class OpSupportModel(nn.Module):
+    def forward(self, x):
+        return torch.cat([fn(x).flatten(1).sum(1, keepdim=True) for fn in OP_SAMPLES.values()], 1)
+
+
 class Head(nn.Module):
     def forward(self, x):
         return torch.special.i0(x)  # MARK: nested-i0

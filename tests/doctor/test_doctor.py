@@ -108,6 +108,44 @@ def test_unconvertible_in_torch_export_only():
     assert "_cdist_forward" in f.message
 
 
+@functools.cache
+def _exports(marker: str, exporter: str, opset: int) -> bool:
+    """Whether ``exporter`` really exports the one op of ``OP_SAMPLES[marker]``."""
+    import io
+    import warnings
+
+    class One(torch.nn.Module):
+        def forward(self, x):
+            return models.OP_SAMPLES[marker](x)
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(One(), (torch.rand(2, 4),), io.BytesIO(), dynamo=exporter == "dynamo",
+                              opset_version=opset, **({"verbose": False} if exporter == "dynamo" else {}))  # fmt: skip
+    except Exception:  # noqa: BLE001 - any failure to export is the ground truth here
+        return False
+    return True
+
+
+def test_unconvertible_op_claims_match_the_exporters():
+    """DOC101 says an exporter cannot translate an op exactly when a one-op export with it fails:
+    ``torch.round`` is translated by both (the TorchScript symbolic is registered at opset 11, which a
+    registry asked before any export did not know), ``trunc`` by torch.export only, ``linalg.inv`` by neither."""
+    result = diagnosis("OpSupportModel", 2, 4)
+    opset = result.options["opset"]
+    claims = {}
+    for marker in models.OP_SAMPLES:
+        line = marker_line(marker)
+        found = [f.message for f in result.findings if f.rule_id == "DOC101" and f.source and f.source.line == line]
+        says = found[0] if found else ""
+        claims[marker] = ("TorchScript exporter: no symbolic" in says, "torch.export exporter: no ONNX function" in says)
+        truth = (not _exports(marker, "torchscript", opset), not _exports(marker, "dynamo", opset))
+        assert claims[marker] == truth, (marker, says)
+    assert claims["op-round"] == (False, False) and claims["op-inv"] == (True, True)
+    assert claims["op-trunc"] == (True, False)
+
+
 def test_unconvertible_op_names_its_module():
     f = at(diagnosis("NestedUnsupported", 2, 4), "DOC101", "nested-i0")
     assert f.source.module == "head"
@@ -181,8 +219,15 @@ def _clean(model, shape=(2, 3, 224, 224)):
 
 @pytest.mark.parametrize("name", ["resnet18", "mobilenet_v3_small"])
 def test_torchvision_models_are_clean(name):
-    torchvision = pytest.importorskip("torchvision")
-    _clean(torchvision.models.get_model(name, weights=None))
+    """As ``trtready doctor torchvision:NAME`` loads them: the tool builds them, in eval mode (no DOC405)."""
+    pytest.importorskip("torchvision")
+    from trtready.loading import load_spec
+
+    loaded = load_spec(f"torchvision:{name}")
+    assert not loaded.module.training
+    result = diagnose(loaded.module, loaded.args)
+    assert not result.findings, [(f.rule_id, f.source, f.message[:120]) for f in result.findings]
+    assert not result.errors, result.errors
 
 
 def test_timm_model_is_clean():

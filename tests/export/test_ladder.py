@@ -36,7 +36,7 @@ class SafeLog(nn.Module):
 
 def test_an_attempt_that_fails_under_the_rewrite_mode_is_retried_plain(tmp_path):
     result = trtready.export(AnchorBuffer().eval(), (torch.randn(2, 4),), tmp_path / "a.onnx", exporter="dynamo")
-    assert result, result.summary()
+    assert result, trtready.summary(result)
     assert [a.label for a in result.attempts] == ["dynamo", "dynamo (no rewrites)"]
     assert not result.attempts[0].ok and result.chosen == "dynamo (no rewrites)"
     assert any("rewrite mode" in note for note in result.notes)
@@ -46,7 +46,7 @@ def test_the_rewrite_that_spoils_verification_is_found_and_left_out(tmp_path):
     torch.manual_seed(0)
     result = trtready.export(SafeLog().eval(), (torch.randn(4, 5),), tmp_path / "s.onnx", exporter="torchscript",
                              enable_rewrites=("R010",))  # fmt: skip
-    assert result, result.summary()
+    assert result, trtready.summary(result)
     spoiled = result.attempts[0]
     assert {"R003", "R010"} <= set(spoiled.rewrites_fired) and spoiled.verified is False
     kept = next(a for a in result.attempts if a.label == "torchscript (without R010)")
@@ -68,7 +68,9 @@ def test_options_validate_themselves_with_a_suggestion():
     options = ExportOptions(exporter="torchscript")
     with pytest.raises(Exception):
         options.opset = 17  # frozen
-    assert options.summary()["trt"] == options.trt and options.trt
+    assert options.summary()["trt"] == options.release.version == "11.1" and options.opset == 18
+    older = ExportOptions(trt="8.5")
+    assert (older.summary()["trt"], older.opset, older.trt) == ("8.6", 17, "8.5")
 
 
 def test_typed_options_drive_the_export(tmp_path):

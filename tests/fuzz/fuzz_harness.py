@@ -42,6 +42,8 @@ from pathlib import Path
 
 from mutator import Mutant
 
+from trtready.report.console import PROGRESS_LINE
+
 __all__ = ["CATEGORIES", "Call", "judge_mutant", "run_call", "warm_up"]
 
 #: exit codes ``trtready --help`` documents: bit flags 1|2|4|8, and 130 for an interrupt
@@ -209,7 +211,7 @@ def _judge(call: Call, kind: str) -> None:
         say(("out of memory", f"{kind}: an allocation was not capped: {call.stderr.strip()}"))
     if call.code not in DOCUMENTED:
         say(("exit code", f"{kind}: exit {call.code}"))
-    lines = call.stderr.strip().splitlines()
+    lines = [line for line in call.stderr.strip().splitlines() if not PROGRESS_LINE.match(line)]  # steps over 1 s
     if len(lines) > 1:
         say(("stderr", f"{kind}: {len(lines)} lines on stderr: {lines[:3]}"))
     if call.code is not None and call.code >= 2 and call.stdout.strip():

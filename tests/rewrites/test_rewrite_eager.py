@@ -35,7 +35,9 @@ def test_same_outputs_with_and_without_the_rewrite(rewrite):
 @pytest.mark.parametrize("rewrite", ALL_REWRITES, ids=IDS)
 def test_metadata(rewrite):
     assert rewrite.id.startswith("R") and rewrite.name.startswith("rewrite.")
-    assert rewrite.why and rewrite.targets and rewrite.seed
+    assert rewrite.why and rewrite.targets and rewrite.spec is not None and rewrite.spec.references
+    assert (rewrite.id, rewrite.name, rewrite.opt_in, rewrite.removes) == (
+        rewrite.spec.id, rewrite.spec.name, rewrite.spec.opt_in, rewrite.spec.removes)  # fmt: skip
     assert rewrite.__module__ and (__import__(rewrite.__module__, fromlist=["_"]).__doc__ or "").strip()
     assert rewrite.exact or rewrite.caveat
     assert find_rewrite(rewrite.id) is rewrite and find_rewrite(rewrite.name) is rewrite

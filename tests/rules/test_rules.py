@@ -107,8 +107,23 @@ def test_load_release_versions_and_opset_ranges():
     assert "3840" in newest.restrictions("TopK")
 
 
-def test_load_release_unknown_version_is_a_user_error():
+@pytest.mark.parametrize(
+    ("asked", "table", "opset"),
+    [("10", "10.1", 18), ("10.0", "10.1", 18), ("10.3", "10.1", 18), ("11", "11.1", 18), ("12.0", "11.1", 18),
+     ("9", "9.3", 18), ("8.5", "8.6", 17), ("7.0", "8.6", 17), ("8.6", "8.6", 17), ("TensorRT 10.1", "10.1", 18)],
+)  # fmt: skip
+def test_any_release_is_read_against_the_nearest_table(asked, table, opset):
+    release = load_release(asked)
+    assert (release.version, release.export_opset) == (table, opset)
+    if table == asked.split()[-1]:
+        assert release.note is None
+    else:
+        assert release.note.startswith(f"TensorRT {asked} is checked against the parser table of TensorRT {table}")
+
+
+@pytest.mark.parametrize("text", ["seven", "10.x", " ", "10..1"])
+def test_text_that_is_no_release_is_a_user_error(text):
     with pytest.raises(UserError) as info:
-        load_release("7.0")
-    assert info.value.message == "unknown TensorRT release '7.0'"
-    assert info.value.hint == "choose one of 8.6, 9.3, 10.1, 11.1"
+        load_release(text)
+    assert info.value.message == f"'{text}' is not a TensorRT release"
+    assert "10.3" in info.value.hint

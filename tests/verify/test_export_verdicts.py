@@ -57,10 +57,10 @@ def test_non_negative_and_integer_inputs_keep_their_domain(tmp_path):
     with torch.no_grad():
         model(image, depth)  # calibrate batch norm on realistic data
     result = _export(tmp_path, model, (image, depth))
-    assert result, result.summary()
+    assert result, trtready.summary(result)
     ids, mask = torch.randint(0, 50, (2, 9)), torch.rand(2, 9) > 0.2
     result = _export(tmp_path, models.TokenClassifier(), (ids, mask))
-    assert result, result.summary()
+    assert result, trtready.summary(result)
     assert {r.batch for r in result.verification if r.passed} == {1, 2, 3, 8}
 
 
@@ -73,7 +73,7 @@ def test_a_model_that_differs_from_itself_is_not_blamed_on_the_file(tmp_path):
 
 def test_none_outputs_are_dropped_with_a_note(tmp_path):
     result = _export(tmp_path, models.WithAux(), (torch.rand(2, 5),))
-    assert result, result.summary()
+    assert result, trtready.summary(result)
     assert [o["name"] for o in result.outputs] == ["logits"]
     assert any("aux_loss" in note and "None" in note for note in result.notes)
 

@@ -1,4 +1,4 @@
-"""``trtready check MODEL.onnx``: will TensorRT accept this ONNX file?"""
+"""``trtready check MODEL.onnx [MORE.onnx | DIR ...]``: will TensorRT accept these ONNX files?"""
 
 from __future__ import annotations
 
@@ -6,64 +6,168 @@ import argparse
 import json
 from pathlib import Path
 
-from ..checking import check, verdict
 from ..errors import UserError
-from ..report.findings_table import findings_text, print_findings
-from ..report.markdown import findings_markdown
-from ..report.sarif import to_sarif
-from ..result import Result
+from ..result import Result, Severity
 from ..trt_ops import DEFAULT_RELEASE, RELEASES
 from .output import write_stdout, write_text_atomic
+from .reporting import (
+    FORMATS,
+    ReportOptions,
+    add_report_options,
+    exit_code,
+    render_common,
+    select_findings,
+    verdict_line,
+)
 
-FORMATS = ("text", "json", "sarif", "markdown")
+__all__ = ["FORMATS", "add_parser", "render", "run"]
 
 DESCRIPTION = """\
-Check an ONNX file against the TensorRT ONNX parser of one release and list what
+Check ONNX files against the TensorRT ONNX parser of one release and list what
 it would refuse (errors), what builds but is slow or fragile (warnings) and notes.
 Findings name the ONNX node and, for models exported with the dynamo exporter,
-the PyTorch source line. Exit code 1 when error findings remain.
+the PyTorch source line. Several files or directories (every *.onnx under them,
+sorted) make one report. Exit code 1 when error findings remain (see --fail-on).
 """
 
 
 def add_parser(subparsers, epilog: str) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "check",
-        help="check an ONNX file against TensorRT",
+        help="check ONNX files against TensorRT",
         description=DESCRIPTION,
         epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("model", metavar="MODEL.onnx", help="the ONNX file (external data is read from its directory)")
+    parser.add_argument("model", nargs="+", metavar="MODEL.onnx", help="ONNX files or directories (external data is read from each file's directory)")
     parser.add_argument("--trt", metavar="VERSION", help=f"TensorRT release: {', '.join(RELEASES)} (default {DEFAULT_RELEASE})")
     parser.add_argument("--plugin", action="append", default=[], metavar="OP", help="an op type you provide a TensorRT plugin for (repeatable)")
-    parser.add_argument("--select", metavar="IDS", help="only these rules: comma-separated ids, names or prefixes (TRT1, dtype.)")
-    parser.add_argument("--ignore", metavar="IDS", help="skip these rules: comma-separated ids, names or prefixes")
-    parser.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
+    add_report_options(parser, destination="stdout or -o FILE")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically) instead of stdout")
     parser.set_defaults(func=run)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.output and Path(args.output).resolve() == Path(args.model).resolve():
-        raise UserError(f"refusing to overwrite the model {args.model} with the report", hint="choose another -o FILE")
-    result = check(args.model, trt=args.trt, plugins=args.plugin, select=args.select, ignore=args.ignore)
+    options = ReportOptions.from_args(args)  # unknown codes fail before any file is read
+    results = [select_findings(r, options.codes) for r in _check(args)]
+    several = len(results) > 1 or any(Path(p).is_dir() for p in args.model)
     if args.output:
-        write_text_atomic(args.output, render(result, args.format))
-        write_stdout(f"{verdict(result)}; report written to {args.output}")
-    elif args.format == "text":
-        print_findings(result)
+        write_text_atomic(args.output, render_many(results, options.format, options, several))
+        write_stdout(f"{_summary(results, several)}; report written to {args.output}")
+    elif options.format == "text" and not options.quiet:
+        _print_text(results, options, several)
     else:
-        write_stdout(render(result, args.format))
-    return result.exit_code()
+        text = render_many(results, options.format, options, several)
+        if text:
+            write_stdout(text)
+    return _worst(exit_code(r, options.fail_on) for r in results)
 
 
-def render(result: Result, fmt: str) -> str:
-    """The report of ``result`` in format ``fmt`` (one of FORMATS), as text."""
+def _check(args: argparse.Namespace) -> list[Result]:
+    from ..check_paths import check_files, onnx_files
+
+    paths = onnx_files(args.model)
+    if args.output and any(Path(args.output).resolve() == p.resolve() for p in paths):
+        raise UserError(f"refusing to overwrite the model {args.output} with the report", hint="choose another -o FILE")
+    if len(paths) == 1 and not Path(args.model[0]).is_dir():
+        from ..checking import check
+
+        return [check(paths[0], trt=args.trt, plugins=args.plugin)]  # an unreadable file is a usage error
+    return check_files(paths, trt=args.trt, plugins=args.plugin)
+
+
+def render(result: Result, fmt: str, options: ReportOptions | None = None) -> str:
+    """The report of one ``result`` in format ``fmt`` (one of FORMATS), as text."""
+    return render_many([result], fmt, options or ReportOptions(format=fmt), several=False)
+
+
+def render_many(results: list[Result], fmt: str, options: ReportOptions, several: bool) -> str:
+    """One report over ``results``; with ``several``, JSON is a list and SARIF one run over every file."""
+    if not several:
+        return _render_one(results[0], fmt, options)
     if fmt == "json":
-        return result.to_json()
+        return json.dumps([r.to_dict() for r in results], indent=2, default=str)
     if fmt == "sarif":
-        return json.dumps(to_sarif(result), indent=2)
+        from ..report.sarif import to_sarif
+        from ..report.sarif_merge import merge_sarif
+
+        return json.dumps(merge_sarif([to_sarif(r) for r in results], [r.model for r in results]), indent=2)
     if fmt == "markdown":
+        parts = [f"# trtready check: {len(results)} files", "", f"**{_total(results)}**", ""]
+        return "\n".join(parts + [_render_one(r, fmt, options) for r in results])
+    if fmt == "text":
+        if options.quiet:
+            return "\n".join([f"{r.model}: {verdict_line(r)}" for r in results])
+        return "\n".join([_render_one(r, fmt, options) for r in results] + [_total(results)])
+    lines = [_render_unreadable(r, fmt) if r.errors else render_common(r, fmt, _quiet(options)) for r in results]
+    return "\n".join([line for line in lines if line] + ([] if options.quiet else [_total(results)]))
+
+
+def _render_one(result: Result, fmt: str, options: ReportOptions) -> str:
+    if result.errors:
+        return _render_unreadable(result, fmt)
+    if fmt == "markdown":
+        from ..report.markdown import findings_markdown
+
         return findings_markdown(result)
-    return findings_text(result)
+    if fmt == "text":
+        from ..report.findings_table import findings_text
+
+        return verdict_line(result) if options.quiet else findings_text(result, verbose=options.verbose)
+    return render_common(result, fmt, options) or ""
+
+
+def _render_unreadable(result: Result, fmt: str) -> str:
+    from ..report.github import escape_data, escape_property
+
+    if fmt == "github":
+        return f"::error file={escape_property(result.model or '-')},title=unreadable::{escape_data(result.errors[0])}"
+    if fmt == "concise":
+        return f"{result.model}:1:1: error: {result.errors[0]}"
+    return f"{result.model}: error: {result.errors[0]}"
+
+
+def _print_text(results: list[Result], options: ReportOptions, several: bool) -> None:
+    from rich.text import Text
+
+    from ..report.console import console
+    from ..report.findings_table import print_findings
+
+    out = console()
+    for index, result in enumerate(results):
+        if index:
+            out.print()
+        if result.errors:
+            out.print(Text(_render_unreadable(result, "text"), style="bold red"))
+        else:
+            print_findings(result, out, verbose=options.verbose)
+    if several:
+        out.print(Text(_total(results), style="bold"))
+
+
+def _summary(results: list[Result], several: bool) -> str:
+    return _total(results) if several else verdict_line(results[0])
+
+
+def _total(results: list[Result]) -> str:
+    """``3 files checked: 1 refused by TensorRT, 1 unreadable; 2 errors, 1 warning, 0 notes``."""
+    refused = sum(1 for r in results if r.count(Severity.ERROR))
+    unreadable = sum(1 for r in results if r.errors)
+    counts = {s: sum(r.count(s) for r in results) for s in Severity.ORDER}
+    files = f"{len(results)} file{'s' if len(results) != 1 else ''} checked: {refused} refused by TensorRT"
+    files += f", {unreadable} unreadable" if unreadable else ""
+    nouns = (("error", counts[Severity.ERROR]), ("warning", counts[Severity.WARNING]), ("note", counts[Severity.INFO]))
+    return files + "; " + ", ".join(f"{n} {noun}{'s' if n != 1 else ''}" for noun, n in nouns)
+
+
+def _quiet(options: ReportOptions) -> ReportOptions:
+    """Per-file lines without each file's verdict (the total line follows)."""
+    return ReportOptions(options.format, options.codes, options.fail_on, verbosity=-1)
+
+
+def _worst(codes) -> int:
+    worst = 0
+    for code in codes:
+        worst |= code
+    return worst

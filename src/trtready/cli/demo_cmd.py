@@ -24,9 +24,10 @@ def run(args: argparse.Namespace) -> int:
     from ..report.console import console
 
     module, example = build_demo()
-    console().print(
-        "[bold]trtready demo[/]: a small detector (src/trtready/demo.py) with three patterns from the "
-        "TensorRT guidance: view(int(x.size(0)), -1), squeeze on a dynamic axis, and score thresholding "
-        "with a bool mask.\n"
-    )
+    if args.format == "text" and getattr(args, "verbosity", 0) >= 0:  # machine formats and -q: the report only
+        console().print(
+            "[bold]trtready demo[/]: a small detector (src/trtready/demo.py) with three patterns from the "
+            "TensorRT guidance: view(int(x.size(0)), -1), squeeze on a dynamic axis, and score thresholding "
+            "with a bool mask.\n"
+        )
     return export_and_report(LoadedModel(module, "trtready-demo", example), args.output, args)

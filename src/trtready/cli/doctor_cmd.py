@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import io
-import json
 
-from ..result import Result, Severity
-from .check_cmd import FORMATS, render
+from ..result import Result
+from ..verdict import verdict
+from .check_cmd import render
 from .output import write_stdout, write_text_atomic
+from .reporting import (
+    ReportOptions,
+    add_report_options,
+    exit_code,
+    render_common,
+    select_findings,
+)
 
 DESCRIPTION = """\
 Diagnose a PyTorch model for both ONNX exporters (TorchScript-based and torch.export-based)
@@ -34,7 +40,7 @@ def add_parser(subparsers, epilog: str) -> argparse.ArgumentParser:
     parser.add_argument("--batch-dim", type=int, default=0, metavar="N", help="the batch axis of the inputs (default 0)")
     parser.add_argument("--opset", type=int, default=18, help="ONNX opset to check operators against (default 18)")
     parser.add_argument("--allow-pickle", action="store_true", help="allow loading pickled .pt models you trust")
-    parser.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
+    add_report_options(parser, destination="stdout or -o FILE")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically) instead of stdout")
     parser.set_defaults(func=run)
     return parser
@@ -45,86 +51,37 @@ def run(args: argparse.Namespace) -> int:
     from ..loading import load_spec
     from .export_cmd import _example
 
-    loaded = load_spec(args.spec, allow_pickle=args.allow_pickle)
-    example_args, kwargs, _ = _example(loaded, args.input)
-    result = diagnose(loaded.module, example_args, kwargs, batch_dim=args.batch_dim, opset=args.opset, name=loaded.name)
-    text = render_doctor(result, args.format)
+    from ..report.console import progress_status
+
+    report = ReportOptions.from_args(args)  # unknown codes fail before the model is loaded
+    with progress_status(quiet=report.quiet) as say:
+        say(f"loading {args.spec}")
+        loaded = load_spec(args.spec, allow_pickle=args.allow_pickle)
+        example_args, kwargs, _ = _example(loaded, args.input)
+        say("diagnosing: tracing at two batch sizes, torch.export with a dynamic batch, an eager run")
+        result = diagnose(loaded.module, example_args, kwargs, batch_dim=args.batch_dim, opset=args.opset, name=loaded.name)
+    select_findings(result, report.codes)
+    text = _render(result, report)
     if args.output:
         write_text_atomic(args.output, text)
         write_stdout(f"{verdict(result)}; report written to {args.output}")
-    else:
+    elif text.strip():
         write_stdout(text.rstrip("\n"))
-    return result.exit_code()
+    return exit_code(result, report.fail_on)
 
 
-def verdict(result: Result) -> str:
-    counts = ", ".join(f"{result.count(s)} {s}{'s' if result.count(s) != 1 else ''}" for s in Severity.ORDER if result.count(s))
-    if not result.findings:
-        return "No problems found for either exporter"
-    return f"{len(result.findings)} finding(s) for {result.model}: {counts}"
+def _render(result: Result, report: ReportOptions) -> str:
+    if report.format == "text" and report.quiet:
+        return verdict(result)
+    return render_common(result, report.format, report) if report.format in ("concise", "github") else render_doctor(result, report.format)
 
 
 def render_doctor(result: Result, fmt: str) -> str:
-    """The doctor's report in ``fmt``: check's formats, with the doctor's heading and a fix per finding."""
-    if fmt in ("json", "sarif"):
-        text = render(result, fmt)
-        return _sarif_rules(text) if fmt == "sarif" else text
+    """The doctor's report in ``fmt``: its own text and markdown; the other formats as check renders them."""
+    from ..report.doctor import doctor_markdown, doctor_text
+
     if fmt == "markdown":
-        body = render(result, "markdown").splitlines()
-        lines = [f"## trtready doctor: `{result.model}`", "", f"**{verdict(result)}**", ""] + body[4:]
-        if result.findings:
-            lines += ["### Fixes", ""] + [f"- `{f.rule_id}` {_where(f)}: {f.fix}" for f in result.findings] + [""]
-        return "\n".join(lines)
-    return _text(result)
-
-
-def _where(finding) -> str:
-    source = finding.source
-    if source and source.file and source.line:
-        return f"{source.file}:{source.line}"
-    return source.module if source and source.module else "model"
-
-
-def _text(result: Result) -> str:
-    from rich.console import Console
-
-    from ..report.findings_table import PLAIN_WIDTH, findings_table
-    from ..report.groups import group_findings
-
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=PLAIN_WIDTH, color_system=None, force_terminal=False)
-    console.print(f"Doctor's report for {result.model} (both exporters; {result.seconds:.1f}s)")
-    groups = group_findings(result.findings)
-    if groups:
-        console.print(findings_table(groups))
-        console.print("Fixes:")
-        for f in result.findings:
-            console.print(f"  {f.rule_id} {_where(f)}: {f.fix}", soft_wrap=True)
-    for error in result.errors:
-        console.print(f"note: {error}")
-    console.print(verdict(result))
-    return buffer.getvalue()
-
-
-def _sarif_rules(text: str) -> str:
-    """Add the doctor's checks to the SARIF driver so that results point at described rules."""
-    from ..doctor import all_checks
-
-    log = json.loads(text)
-    driver = log["runs"][0]["tool"]["driver"]
-    rules = driver.setdefault("rules", [])
-    index = {rule["id"]: i for i, rule in enumerate(rules)}
-    for check in all_checks():
-        if check.id not in index:
-            index[check.id] = len(rules)
-            rules.append({
-                "id": check.id, "name": check.name,
-                "shortDescription": {"text": check.name}, "fullDescription": {"text": check.why},
-                "help": {"text": check.fix, "markdown": check.fix},
-                "defaultConfiguration": {"level": {"error": "error", "warning": "warning"}.get(check.severity, "note")},
-                "properties": {"tags": ["doctor", "pytorch"]},
-            })  # fmt: skip
-    for entry in log["runs"][0]["results"]:
-        if entry["ruleId"] in index:
-            entry["ruleIndex"] = index[entry["ruleId"]]
-    return json.dumps(log, indent=2)
+        return doctor_markdown(result)
+    if fmt == "text":
+        return doctor_text(result)
+    return render(result, fmt)

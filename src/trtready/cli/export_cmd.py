@@ -7,6 +7,13 @@ import os
 from pathlib import Path
 
 from ..errors import InputSpecError, UserError
+from .reporting import (
+    ReportOptions,
+    add_report_options,
+    exit_code,
+    render_common,
+    select_findings,
+)
 
 _HELP = "export a PyTorch model to a verified, TensorRT-ready ONNX file"
 _SPEC_HELP = (
@@ -32,7 +39,7 @@ def add_export_options(parser: argparse.ArgumentParser) -> None:
                         help="an example input (repeat for several); needed when the spec gives none")  # fmt: skip
     parser.add_argument("--exporter", choices=("auto", "torchscript", "dynamo"), default="auto",
                         help="which torch.onnx exporter to use (default: try both as needed, keep the best)")  # fmt: skip
-    parser.add_argument("--opset", type=int, default=None, help="ONNX opset (default 18)")
+    parser.add_argument("--opset", type=int, default=None, help="ONNX opset (default 18, or the newest the --trt release reads: 17 for 8.6)")
     parser.add_argument("--no-dynamic-batch", action="store_true", help="keep every dimension static")
     parser.add_argument("--batch-dim", type=int, default=0, help="which axis is the batch (default 0)")
     parser.add_argument("--verify-batches", type=_sizes, default=None, metavar="1,2,3",
@@ -50,8 +57,7 @@ def add_export_options(parser: argparse.ArgumentParser) -> None:
                         help="leave out one PyTorch-level rewrite, e.g. R001 (repeatable)")  # fmt: skip
     parser.add_argument("--enable-rewrite", action="append", default=[], metavar="ID",
                         help="turn on an opt-in rewrite, e.g. R010 torch.where -> arithmetic (repeatable)")  # fmt: skip
-    parser.add_argument("--skip-fix", action="append", default=[], metavar="PASS",
-                        help="leave out one fix, e.g. fix.allowzero (repeatable)")  # fmt: skip
+    add_skip_fix(parser)
     parser.add_argument("--atol", type=float, default=None, help="absolute tolerance (default 1e-4)")
     parser.add_argument("--rtol", type=float, default=None, help="relative tolerance, global and per element (default 1e-3)")
     parser.add_argument("--trt", default=None, help="TensorRT release to check against (default: newest)")
@@ -62,6 +68,14 @@ def add_export_options(parser: argparse.ArgumentParser) -> None:
                         help="load .pt files with full pickle (only for files you trust)")  # fmt: skip
     parser.add_argument("--json", default=None, metavar="PATH", help="write the result as JSON")
     parser.add_argument("--report", default=None, metavar="PATH.md", help="write a markdown report")
+    add_report_options(parser)
+
+
+def add_skip_fix(parser: argparse.ArgumentParser) -> None:
+    """``--skip-fix PASS`` (``export``, ``demo``, ``fix``); ``--skip`` is its old name in ``fix``, kept hidden."""
+    parser.add_argument("--skip-fix", action="append", default=[], metavar="PASS",
+                        help="leave out one ONNX-level fix, e.g. fix.reshape-allowzero (repeatable; "
+                        "`trtready fix --help` lists them)")  # fmt: skip
 
 
 def _sizes(text: str) -> list[int]:
@@ -76,8 +90,12 @@ def _sizes(text: str) -> list[int]:
 
 def run(args: argparse.Namespace) -> int:
     from ..loading import load_spec
+    from ..report.console import progress_status
 
-    loaded = load_spec(args.spec, allow_pickle=args.allow_pickle)
+    report = ReportOptions.from_args(args)  # an unknown --select/--ignore code fails before the model is loaded
+    with progress_status(quiet=report.quiet) as say:
+        say(f"loading {args.spec}")
+        loaded = load_spec(args.spec, allow_pickle=args.allow_pickle)
     output = args.output or f"{_stem(loaded.name)}.onnx"
     return export_and_report(loaded, output, args)
 
@@ -86,11 +104,9 @@ def export_and_report(loaded, output: str, args: argparse.Namespace) -> int:
     """Run the export with a progress display, print the summary, write --json/--report."""
     from .. import api
     from ..plugins import parse_plugin_option
-    from ..report.console import console, progress_status
-    from ..report.markdown_export import export_markdown
-    from ..report.text import print_summary
-    from .output import write_text_atomic
+    from ..report.console import progress_status
 
+    report = ReportOptions.from_args(args)  # unknown codes fail before the export starts
     example_args, kwargs, names = _example(loaded, args.input)
     _check_side_outputs(args)
     options = dict(
@@ -103,14 +119,34 @@ def export_and_report(loaded, output: str, args: argparse.Namespace) -> int:
         verify_data=args.verify_data, verify_inputs=loaded.verify_inputs,
     )  # fmt: skip
     options.update({k: getattr(args, k) for k in ("atol", "rtol") if getattr(args, k) is not None})
-    with progress_status() as say:
+    with progress_status(quiet=report.quiet) as say:
         result = api.export(loaded.module, example_args, output, progress=say, **options)
-    print_summary(console(), result)
-    if args.json:
-        write_text_atomic(args.json, result.to_json())
-    if args.report:
-        write_text_atomic(args.report, export_markdown(result))
-    return result.exit_code()
+    return report_result(select_findings(result, report.codes), report, json_path=args.json, markdown_path=args.report)
+
+
+def report_result(result, report: ReportOptions, *, json_path: str | None = None, markdown_path: str | None = None) -> int:
+    """Print ``result`` of ``export``/``fix`` in the asked format, write --json/--report, return the exit code."""
+    from ..report.console import console
+    from ..report.markdown_export import export_markdown
+    from ..report.text import print_summary, verdict_text
+    from .output import write_stdout, write_text_atomic
+
+    if report.format == "text":
+        if report.quiet:  # the verdict, and the stage failures that explain it
+            for error in result.errors:
+                console().print(f"error: {error}", style="red", markup=False)
+            console().print(verdict_text(result))
+        else:
+            print_summary(console(), result, verbose=report.verbose)
+    else:
+        text = export_markdown(result) if report.format == "markdown" else render_common(result, report.format, report)
+        if text:
+            write_stdout(text)
+    if json_path:
+        write_text_atomic(json_path, result.to_json())
+    if markdown_path:
+        write_text_atomic(markdown_path, export_markdown(result))
+    return exit_code(result, report.fail_on)
 
 
 def _example(loaded, input_specs: list[str]):

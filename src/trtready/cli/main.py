@@ -17,13 +17,14 @@ import warnings
 from importlib import import_module
 
 from ..errors import ExitCode, UserError, one_line
+from .reporting import add_verbosity
 
 COMMANDS = ("export", "demo", "check", "fix", "rules", "explain", "doctor")
 
 EPILOG = """\
 exit codes (bit flags, combined with |):
   0  success
-  1  TensorRT error-level findings remain
+  1  TensorRT error-level findings remain (--fail-on warning: warnings too)
   2  usage error: bad command line, bad spec, unreadable file
   4  verification failed: ONNX Runtime disagrees with PyTorch
   8  a stage failed: no exporter produced a model, or a write failed
@@ -38,13 +39,30 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("--version", action=_VersionAction, help="print the versions of trtready, torch, onnx, "
+                        "onnxruntime, onnxscript and onnx_ir, and exit")  # fmt: skip
+    add_verbosity(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         module = _command_module(name)
         if module is not None:
             module.add_parser(sub, EPILOG)
+            if not any(a.dest == "verbosity" for a in sub.choices[name]._actions):
+                add_verbosity(sub.choices[name])
     return parser
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: the versions read from package metadata (no torch import), then exit 0."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from ..versions import versions_text
+
+        sys.stdout.write(versions_text() + "\n")
+        parser.exit(0)
 
 
 def _command_module(name: str):
@@ -57,6 +75,9 @@ def _command_module(name: str):
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ..report.console import mark_command_start
+
+    mark_command_start()
     if not os.environ.get("TRTREADY_DEBUG"):
         # Library warnings (deprecations, tracer notes) would bury the report; exporter
         # warnings are captured per attempt and shown in the summary instead.
@@ -110,12 +131,6 @@ def _system_error(exc: BaseException) -> str:
 def _fail(message: str, hint: str | None) -> None:
     first = message.strip().splitlines()[0] if message.strip() else message
     print(first + (f" (hint: {hint})" if hint else ""), file=sys.stderr)
-
-
-def _version() -> str:
-    from .. import __version__
-
-    return f"trtready {__version__}"
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from ..inputs import FlatModel, batch_size_of, batched, eval_mode, resize_batch
 from ..options import BatchPolicy, ExportOptions
 from ..planning import check_example
 from ..result import Finding, Result, Severity
+from ..trt_ops import DEFAULT_OPSET
 from .checks import all_checks
 from .evidence import Evidence, ExportEvidence, TraceEvidence
 from .probes.eager_probe import eager_probe
@@ -33,7 +34,6 @@ from .probes.trace_probe import trace_probe
 
 __all__ = ["diagnose"]
 
-DEFAULT_OPSET = 18
 _TRAINING_KINDS = (torch.nn.modules.dropout._DropoutNd, torch.nn.modules.batchnorm._BatchNorm)
 
 

@@ -4,18 +4,26 @@ torch.export stack traces, "File ..., line N" blocks in error messages)."""
 
 from __future__ import annotations
 
+import importlib.util
 import linecache
 import os
 import re
 from dataclasses import dataclass
 
-import torch
-
 from ..result import SourceLocation
 
-_TORCH_DIR = os.path.dirname(torch.__file__) + os.sep
+
+def _package_dir(name: str) -> str | None:
+    """Where package ``name`` is installed, found without importing it (the checks' catalog entries
+    are read by ``trtready rules`` and ``explain``, which must not import torch)."""
+    spec = importlib.util.find_spec(name)
+    origin = spec.origin if spec is not None else None
+    return os.path.dirname(os.path.abspath(origin)) + os.sep if origin else None
+
+
+_TORCH_DIR = _package_dir("torch")
 _TRTREADY_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-_SKIP_DIRS = (_TORCH_DIR, _TRTREADY_DIR)
+_SKIP_DIRS = tuple(d for d in (_TORCH_DIR, _TRTREADY_DIR) if d)
 
 
 @dataclass(frozen=True)

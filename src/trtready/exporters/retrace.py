@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import onnx_ir as ir
 import onnx_ir.passes.common as common
 
+from ..catalog.declared import RETRACE_BATCH
 from ..ir import source_of
 from ..passes._graph import remove_dead
 from ..result import SourceLocation
@@ -48,7 +49,7 @@ from ._retrace_match import (
 
 __all__ = ["PASS_NAME", "Replacement", "RetraceResult", "Unresolved", "unpin_by_retrace"]
 
-PASS_NAME = "fix.retrace-batch"
+PASS_NAME = RETRACE_BATCH.id  # "fix.retrace-batch", in the catalog
 _LOOP_FIX = (
     "vectorize it over the batch (one batched op, tensor indexing or torch.gather instead of per-sample "
     "code), or move that part into a function compiled with torch.jit.script so it exports as an ONNX Loop"

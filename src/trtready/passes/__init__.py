@@ -10,7 +10,6 @@ import inspect
 
 from .base import PROVENANCE_KEY, FixPass, stamp
 from .feeds import feeds_for_model
-from .runner import apply_fixes
 
 __all__ = ["PROVENANCE_KEY", "FixPass", "apply_fixes", "default_passes", "feeds_for_model", "stamp"]
 
@@ -29,3 +28,13 @@ def default_passes(*, skip=(), **options) -> list[FixPass]:
         accepted = inspect.signature(cls.__init__).parameters
         passes.append(cls(**{k: v for k, v in options.items() if k in accepted}))
     return passes
+
+
+def __getattr__(name: str):
+    """``apply_fixes`` on first use: the runner needs ONNX Runtime, which the checker
+    (importing the passes that are its rules' autofixes) never does."""
+    if name == "apply_fixes":
+        from .runner import apply_fixes
+
+        return apply_fixes
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import onnx_ir as ir
 import onnx_ir.passes
 
+from ..ir import fill_inferred_types
 from ._graph import all_graphs
 from .base import FixPass, stamp
 
@@ -59,6 +60,7 @@ g (int64[N] alive) => (int64[1,M] idx) {{
     def call(self, model: ir.Model) -> onnx_ir.passes.PassResult:
         from ..rules.dtype.typed_input import value_dtype  # the checker's own dtype reading (lazy: no cycle)
 
+        fill_inferred_types(model)  # as the checker sees them: a TorchScript export declares no dtypes in an If
         modified = False
         for graph in all_graphs(model.graph):
             for node in list(graph):

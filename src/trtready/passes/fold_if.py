@@ -2,7 +2,7 @@
 
 The TorchScript exporter writes ``x.squeeze(d)`` as
 ``If(Equal(Gather(Shape(x), d), 1), then=Squeeze, else=Identity)`` when it cannot
-see the size of dim ``d`` (seed 000). TensorRT refuses such an If at run time
+see the size of dim ``d`` (NVIDIA's ONNX export guidance, "torch.Tensor.squeeze"). TensorRT refuses such an If at run time
 (its branches differ in rank, TRT301) and it is needless control flow (TRT303).
 
 The pass evaluates the condition partially (``_evaluate.Evaluator``: constants,

@@ -2,7 +2,7 @@
 
 Both torch exporters write ``nn.GroupNorm(G, C)`` as ``Reshape(x, [0, G, -1])``
 -> ``InstanceNormalization(ones[G], zeros[G])`` -> ``Reshape(Shape(x))`` -> ``Mul(gamma)``
--> ``Add(beta)`` (TRT601, seed 003). The pass replaces the normalisation part
+-> ``Add(beta)`` (TRT601; NVIDIA's PackNet post). The pass replaces the normalisation part
 with one node, choosing the form that is exactly equivalent:
 
 * standard form: ``GroupNormalization-21``, whose scale/bias are per channel
@@ -16,7 +16,7 @@ with one node, choosing the form that is exactly equivalent:
 * ``plugin=True``: a ``GroupNormalizationPlugin`` node (domain ``trt.plugins``,
   attributes ``eps``, ``num_groups``, ``plugin_version="1"``,
   ``plugin_namespace=""``, per-channel scale and bias), the TensorRT plugin of
-  seed 003. ONNX Runtime cannot run it.
+  NVIDIA's PackNet post. ONNX Runtime cannot run it.
 
 Matched only when gamma/beta hold C values (shape ``[C,1,...]``), the first
 Reshape's target is ``[0, G, -1]``, the InstanceNormalization weights are

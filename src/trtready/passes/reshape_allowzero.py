@@ -3,8 +3,8 @@
 With ``allowzero=0`` (the default) a 0 in Reshape's target copies the input dim.
 When the target is computed from tensor shapes (``x.reshape(idx.shape[1:])``,
 ``idx.view(idx.size(0), -1)`` without the -1...) and a tensor can be empty, a
-*real* 0 there is misread as "copy" (TRT206; seed 000 "Support empty tensor
-reshape" sets allowzero=1 on every Reshape, which is wrong where a literal 0
+*real* 0 there is misread as "copy" (TRT206; NVIDIA's ONNX export guidance, "Support empty tensor
+reshape in TensorRT", sets allowzero=1 on every Reshape, which is wrong where a literal 0
 means "copy").
 
 The pass sets ``allowzero=1`` only when every element of the target is a real

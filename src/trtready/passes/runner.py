@@ -28,7 +28,7 @@ from ..result import PassRecord
 from ..rules import check_model
 from ..simplify import copy_model, invalid_reason
 from ..verify.compare import compare_output
-from ..verify.runner import ort_session
+from ..verify.session import ort_session
 from ..workspace import work_dir
 from .base import FixPass
 

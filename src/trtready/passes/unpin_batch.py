@@ -9,6 +9,11 @@ input starts with the export batch — a constant, or (:func:`shape_head`) a
 ``x.view(int(b), c)`` when ``c`` comes from ``x.shape`` — that first entry is
 rewritten:
 
+Whether a tensor's dim 0 is the batch is ``check``'s own answer
+(:func:`trtready.rules.context.batch_analysis`, after shape inference): it follows where the dim
+comes from, so a ``Reshape(sx, [1, -1])`` of an anchor grid's ``arange`` over the feature-map
+width is left alone.
+
 * Reshape of a tensor whose dim 0 is the batch: the literal becomes 0 ("copy
   dim 0", allowzero=0) or, with allowzero=1, -1 when the target has no other -1;
 * Expand of a tensor whose dim 0 is the batch: the literal becomes 1 (broadcast);
@@ -92,13 +97,13 @@ g (float[N,4,3] x) => (float[N,4,1] y) <float[4,4] w = {{1., 0., 2., 0., 0., 1.,
         self.export_batch = export_batch
 
     def call(self, model: ir.Model) -> onnx_ir.passes.PassResult:
-        from ..rules.analysis import CarriesBatch, ValueKinds  # lazy: rules import the passes
+        from ..rules.context import batch_analysis  # lazy: rules import the passes
 
         graph = model.graph
         sources = [v for v in graph.inputs if v.shape is not None and len(v.shape) and not isinstance(v.shape[0], int)]
         if not sources:
             return onnx_ir.passes.PassResult(model, False)
-        carries, dims = CarriesBatch(ValueKinds()), Evaluator(model, infer=False).dims
+        carries, dims = batch_analysis(model), Evaluator(model, infer=False).dims
         found = (_candidate(node, carries, dims) for node in graph)
         candidates = [c for c in found if c is not None and _consistent(c, dims)]
         batch = self.export_batch or _vote(candidates)

@@ -40,11 +40,12 @@ class FindingGroup:
             return f"{where} ({source.module})" if source.module else where
         return str(source)
 
-    def nodes(self, limit: int = 3) -> str:
-        """``/rpn/NonZero, /rpn/NonZero_1 +2 more`` ("" for model-level findings)."""
+    def nodes(self, limit: int | None = 3) -> str:
+        """``/rpn/NonZero, /rpn/NonZero_1 +2 more`` ("" for model-level findings; ``limit=None``: all)."""
         names = [f.node or f.op_type for f in self.findings if f.node or f.op_type]
-        shown = ", ".join(names[:limit])
-        return shown + (f" +{len(names) - limit} more" if len(names) > limit else "")
+        if limit is None or len(names) <= limit:
+            return ", ".join(names)
+        return ", ".join(names[:limit]) + f" +{len(names) - limit} more"
 
 
 def group_findings(findings: Iterable[Finding]) -> dict[str, list[FindingGroup]]:

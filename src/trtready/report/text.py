@@ -1,7 +1,9 @@
-"""The export summary: attempts, choice, nodes, verification table, findings,
-output files and the trtexec command, as rich renderables.
+"""The export (and fix) summary: attempts, choice, nodes, rewrites and fixes, verification
+table, findings with every fix in full, output files and a trtexec command per written
+file, as rich renderables. Nothing is cut: long messages wrap. ``verbose`` adds every
+pass (also of the attempts not chosen), every exporter warning and every node.
 
-``render_plain(result)`` gives the same summary as plain text (``Result.summary()``).
+``render_plain(result)`` gives the same summary as plain text (``trtready.summary(result)``).
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from ..result import Result, Severity
-from .findings_table import findings_table, shorten
+from ..result import Result
+from .findings_table import findings_table, fixes_renderable
 from .groups import group_findings
+from .tone import verdict_text
 
-__all__ = ["export_summary", "print_summary", "render_plain", "verdict"]
+__all__ = ["export_summary", "print_summary", "render_plain", "verdict_text"]
 
 _STATUS_STYLE = {
     "pass": "green", "fail": "red", "error": "red", "unproved": "red", "degenerate": "yellow", "nondeterministic": "yellow",
@@ -24,37 +27,41 @@ _STATUS_STYLE = {
 MAX_WARNINGS = 5
 
 
-def render_plain(result: Result, width: int = 110) -> str:
+def render_plain(result: Result, width: int = 110, *, verbose: bool = False) -> str:
     buffer = io.StringIO()
-    print_summary(Console(file=buffer, width=width, no_color=True, highlight=False, emoji=False), result)
+    print_summary(Console(file=buffer, width=width, no_color=True, highlight=False, emoji=False), result, verbose=verbose)
     return buffer.getvalue()
 
 
-def print_summary(console: Console, result: Result) -> None:
-    """The summary, then the trtexec command unwrapped (so it can be copied), then the verdict."""
-    console.print(export_summary(result))
-    if result.trtexec:
+def print_summary(console: Console, result: Result, *, verbose: bool = False) -> None:
+    """The summary, then a trtexec command per written file, unwrapped (so it can be copied), then the verdict."""
+    console.print(export_summary(result, verbose=verbose))
+    commands = [(f.path, f.trtexec) for f in result.files if f.trtexec]
+    if commands:
         console.print("build with TensorRT:")
-        console.print("  " + result.trtexec, soft_wrap=True, markup=False)
-    console.print(verdict(result))
+    for path, command in commands:
+        if len(commands) > 1:
+            console.print(f"  # {path}", soft_wrap=True, markup=False)
+        console.print("  " + command, soft_wrap=True, markup=False)
+    console.print(verdict_text(result))
 
 
-def export_summary(result: Result) -> Group:
+def export_summary(result: Result, *, verbose: bool = False) -> Group:
     parts = [Text(f"trtready {result.command}: {result.model}", style="bold")]
     if result.attempts:
-        parts.append(_attempts_table(result))
+        parts.append(_attempts_table(result, verbose))
     for file in result.files:
         where = f" ({file.path})" if len(result.files) > 1 else ""
-        parts.append(Text(f"chosen{where}: {file.choice_reason}"))
-        parts.append(Text(f"nodes: {file.nodes_exported} exported -> {file.nodes_final} after simplification and fixes"))
+        if file.choice_reason:
+            parts.append(Text(f"chosen{where}: {file.choice_reason}"))
+        if file.nodes_exported is not None:
+            parts.append(Text(f"nodes: {file.nodes_exported} exported -> {file.nodes_final} after simplification and fixes"))
     parts += [Text(f"note: {note}") for note in result.notes]
-    fixes = [p for p in result.passes if p.name.startswith(("fix.", "rewrite.")) or p.rolled_back]
-    if fixes:
-        parts.append(_passes_table(fixes))
+    parts += _passes_parts(result, verbose)
     if result.verification:
         parts.append(_verification_table(result))
     if result.findings:
-        parts.append(_findings_table(result))
+        parts.append(_findings_table(result, verbose))
     for error in result.errors:
         parts.append(Text(f"error: {error}", style="red"))
     for artifact in result.artifacts:
@@ -63,21 +70,19 @@ def export_summary(result: Result) -> Group:
     return Group(*parts)
 
 
-def verdict(result: Result) -> Text:
-    errors, warnings = result.count(Severity.ERROR), result.count(Severity.WARNING)
-    if result.command == "fix" and result.written:
-        label, style = "fixed file written", "bold green" if not errors else "bold yellow"
-    elif bool(result):
-        label = "verified" + (f", {errors} TensorRT error(s) remain" if errors else "")
-        style = "bold green" if not errors else "bold yellow"
-    elif result.written:
-        label, style = "written but NOT verified", "bold red"
-    else:
-        label, style = "no file written", "bold red"
-    return Text(f"result: {label}; {errors} error(s), {warnings} warning(s) found", style=style)
+
+def _passes_parts(result: Result, verbose: bool) -> list[Group]:
+    """The rewrites and fixes of the file written; ``verbose``: every pass, also of the attempts not chosen."""
+    if not verbose:
+        fixes = [p for p in result.passes if p.name.startswith(("fix.", "rewrite.")) or p.rolled_back]
+        return [_passes_table(fixes, "rewrites and fixes (each verified)")] if fixes else []
+    parts = [_passes_table(result.passes, "every pass of the file written")] if result.passes else []
+    chosen = {file.exporter for file in result.files}
+    others = [a for a in result.attempts if a.passes and a.label not in chosen]
+    return parts + [_passes_table(a.passes, f"passes of the {a.label} attempt (not chosen)") for a in others]
 
 
-def _attempts_table(result: Result) -> Group:
+def _attempts_table(result: Result, verbose: bool = False) -> Group:
     table = Table(title="exporter attempts", title_justify="left")
     for col in ("exporter", "status", "sec", "nodes", "dyn batch", "verified", "TRT err"):
         table.add_column(col, no_wrap=True)
@@ -90,14 +95,15 @@ def _attempts_table(result: Result) -> Group:
         )  # fmt: skip
         if a.error:
             notes.append(Text(f"  {a.label}: {a.error}", style="red"))
-        notes += [Text(f"  {a.exporter} warned: {w}", style="yellow") for w in a.warnings[:MAX_WARNINGS]]
-        if len(a.warnings) > MAX_WARNINGS:
-            notes.append(Text(f"  {a.exporter}: ... {len(a.warnings) - MAX_WARNINGS} more warnings in --json"))
+        shown = a.warnings if verbose else a.warnings[:MAX_WARNINGS]
+        notes += [Text(f"  {a.exporter} warned: {w}", style="yellow") for w in shown]
+        if len(a.warnings) > len(shown):
+            notes.append(Text(f"  {a.exporter}: ... {len(a.warnings) - MAX_WARNINGS} more warnings in --json or with -v"))
     return Group(table, *notes)
 
 
-def _passes_table(records) -> Group:
-    table = Table(title="rewrites and fixes (each verified)", title_justify="left")
+def _passes_table(records, title: str) -> Group:
+    table = Table(title=title, title_justify="left")
     for col in ("pass", "status", "nodes", "findings removed"):
         table.add_column(col, no_wrap=True)
     notes = []
@@ -106,7 +112,7 @@ def _passes_table(records) -> Group:
         nodes = f"{p.nodes_before} -> {p.nodes_after}" if p.nodes_before is not None else "-"
         table.add_row(p.name, status, nodes, str(p.findings_removed))
         if p.message:
-            notes.append(Text(f"  {p.name}: {shorten(p.message, 300)}", "yellow" if p.rolled_back else ""))
+            notes.append(Text(f"  {p.name}: {p.message}", "yellow" if p.rolled_back else ""))
     return Group(table, *notes)
 
 
@@ -120,12 +126,13 @@ def _verification_table(result: Result) -> Group:
         status = Text(r.status, _STATUS_STYLE.get(r.status, ""))
         table.add_row(str(r.batch), r.case or "-", r.output, status, _num(r.max_abs), _num(r.rel_err), shape)
         if r.message:
-            notes.append(Text(f"  batch {r.batch}, {r.output}: {shorten(r.message, 300)}", _STATUS_STYLE.get(r.status, "")))
+            notes.append(Text(f"  batch {r.batch}, {r.output}: {r.message}", _STATUS_STYLE.get(r.status, "")))
     return Group(table, *notes)
 
 
-def _findings_table(result: Result) -> Group:
-    return Group(Text("findings", style="italic"), findings_table(group_findings(result.findings)))
+def _findings_table(result: Result, verbose: bool) -> Group:
+    table = findings_table(group_findings(result.findings), verbose=verbose)
+    return Group(Text("findings", style="italic"), table, fixes_renderable(result.findings))
 
 
 def _yes_no(value: bool | None) -> str:

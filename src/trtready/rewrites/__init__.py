@@ -2,7 +2,8 @@
 
 Each rewrite (:class:`~trtready.rewrites.base.TorchRewrite`) replaces a torch
 function by a formulation that exports to ONNX ops TensorRT accepts (mostly
-from NVIDIA's TensorRT ONNX export guidance). They run under a
+from NVIDIA's ONNX export guidance for TensorRT; each rewrite's ``spec`` in
+:mod:`trtready.catalog.rewrites` names its sources). They run under a
 ``TorchFunctionMode``; :func:`apply_to_module` enters it inside the model's
 forward, which works for both the TorchScript and the torch.export exporter.
 

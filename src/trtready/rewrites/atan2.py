@@ -1,9 +1,10 @@
 """R002 ``rewrite.atan2-atan``: ``torch.atan2`` from ``atan`` with explicit quadrant fixes.
 
-Seed 000 ("Unsupported Operators", example 2: ``torch_atan2_trt``): ONNX has
+NVIDIA's ONNX export guidance for TensorRT ("Unsupported Operators", example 2:
+``torch_atan2_trt``): ONNX has
 no Atan2, so it has to be built from Atan. The exporters' own decomposition
 (``Atan(y / x)`` + two ``Where``) is wrong on the axes: ``atan2(0, -1)`` gives
--pi instead of pi, and ``atan2(0, 0)`` gives nan instead of 0. The seed's
+-pi instead of pi, and ``atan2(0, 0)`` gives nan instead of 0. The guidance's
 version multiplies by masks, which turns any inf/nan into nan everywhere.
 
 This one is exact, including signed zeros and infinities: the angle of
@@ -20,6 +21,7 @@ import math
 import torch
 
 from ._util import bind, is_float
+from ..catalog.rewrites import REWRITES
 from .base import DECLINE, Example, TorchRewrite
 
 
@@ -41,12 +43,8 @@ def atan2_exact(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 class Atan2(TorchRewrite):
-    id = "R002"
-    name = "rewrite.atan2-atan"
-    why = "ONNX has no Atan2; the exporters' Atan(y/x) form is wrong at y=0, x<=0. Exact atan-based form (seed 000)."
+    spec = REWRITES["R002"]
     targets = (torch.atan2, torch.Tensor.atan2, torch.arctan2, torch.Tensor.arctan2)
-    removes = ()  # both forms export to Atan + Where: the rewrite fixes values, not ops
-    seed = "000: torch_atan2_trt"
 
     def replacement(self, func, types, args, kwargs):
         call = bind(func, args, kwargs, ("input", "other"), {})

@@ -7,16 +7,18 @@ accepts. Rewrites run only while ``trtready export`` traces the model (see
 
 Like a checker rule, a rewrite is a class with class attributes and one method:
 
-* ``id`` (``"R001"``), ``name`` (``"rewrite.unique-sort"``), ``why`` (the
-  TensorRT fact or guidance behind it), ``targets`` (the callables it replaces);
+* ``spec``: its declaration in :mod:`trtready.catalog.rewrites` (torch-free, so
+  ``trtready rules`` / ``explain`` read it without torch), from which the class
+  takes ``id`` (``"R001"``), ``name`` (``"rewrite.unique-sort"``), ``why`` (the
+  TensorRT fact behind it, with its public ``references``), ``exact`` (True when
+  the replacement gives the same values as the original on *every* input, inf
+  and nan included, up to float summation order; otherwise ``caveat`` says how
+  it differs), ``opt_in`` (off unless asked for by id or name) and ``removes``
+  (the ONNX op types the original call exports to that the rewrite keeps out of
+  the graph; the tests assert it);
+* ``targets``: the callables it replaces;
 * ``replacement(func, types, args, kwargs)``: the replacement result, or
   ``NotImplemented`` to decline (the original call then runs unchanged);
-* ``exact``: True when the replacement gives the same values as the original on
-  *every* input, inf and nan included (up to float summation order).
-  False when some non-finite inputs differ; ``caveat`` says how;
-* ``opt_in``: True when the rewrite is off unless asked for by id or name;
-* ``removes``: the ONNX op types the original call exports to that the rewrite
-  keeps out of the graph (the tests assert it);
 * ``example()``: a tiny module using the pattern and inputs (edge cases
   included); the first input tuple is the one to export with. These are the
   rewrite's tests (tests/rewrites).
@@ -29,6 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
+
+from ..catalog.rewrites import RewriteSpec
 
 __all__ = ["DECLINE", "Example", "TorchRewrite", "target_name"]
 
@@ -50,15 +54,26 @@ class Example:
 class TorchRewrite:
     """Base of every PyTorch-level rewrite (see the module doc)."""
 
+    spec: ClassVar[RewriteSpec | None] = None
+    targets: ClassVar[tuple[Callable, ...]] = ()
+    # taken from ``spec`` (see the module doc; ``addresses``/``remains``: RewriteSpec)
+    addresses: ClassVar[tuple[str, ...]] = ()
+    remains: ClassVar[str] = ""
     id: ClassVar[str] = ""
     name: ClassVar[str] = ""
     why: ClassVar[str] = ""
-    targets: ClassVar[tuple[Callable, ...]] = ()
     exact: ClassVar[bool] = True
     opt_in: ClassVar[bool] = False
     caveat: ClassVar[str] = ""
     removes: ClassVar[tuple[str, ...]] = ()  # ONNX op types kept out of the export
-    seed: ClassVar[str] = ""  # the guidance it comes from
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        spec = cls.__dict__.get("spec")
+        if spec is not None:
+            cls.id, cls.name, cls.why, cls.exact = spec.id, spec.name, spec.why, spec.exact
+            cls.opt_in, cls.caveat, cls.removes = spec.opt_in, spec.caveat, spec.removes
+            cls.addresses, cls.remains = spec.addresses, spec.remains
 
     def replacement(self, func: Callable, types: tuple, args: tuple, kwargs: dict) -> Any:  # pragma: no cover
         raise NotImplementedError

@@ -1,6 +1,7 @@
 """R006 ``rewrite.bool-index-long``: ``x[mask]`` with a bool tensor as a long-index gather.
 
-Seed 000 ("Bool Indexing", ``index_bool2long_trt``; "Missing NonZero"):
+NVIDIA's ONNX export guidance for TensorRT ("Bool Indexing",
+``index_bool2long_trt``; "Missing NonZero"):
 bool-tensor indexing sometimes fails in TensorRT; converting the bool index to
 long indices works. Both exporters turn ``x[mask]`` into
 ``NonZero(mask)`` + ``Transpose`` + ``GatherND``, and TensorRT's NonZero accepts
@@ -18,18 +19,14 @@ from __future__ import annotations
 import torch
 
 from ._util import concrete_shape, nonzero_1d
+from ..catalog.rewrites import REWRITES
 from .base import DECLINE, Example, TorchRewrite
 
 
 class BoolIndexLong(TorchRewrite):
-    id = "R006"
-    name = "rewrite.bool-index-long"
-    why = "x[mask] exports NonZero on BOOL (TensorRT: FP32/FP16 only) + GatherND; gather long indices instead (seed 000)."
+    spec = REWRITES["R006"]
     targets = (torch.Tensor.__getitem__,)
-    removes = ("GatherND",)
     target_label = "x[bool_mask]"  # for reports, rather than Tensor.__getitem__
-    caveat = "The output length stays data-dependent (NonZero)."
-    seed = "000: Bool Indexing, index_bool2long_trt"
 
     def replacement(self, func, types, args, kwargs):
         if kwargs or len(args) != 2:

@@ -1,6 +1,6 @@
 """R005 ``rewrite.bool-bitwise-arith``: ``&``, ``|``, ``^``, ``~`` on bool tensors as int32 arithmetic.
 
-Seed 000 ("Bitwise Ops"): "bitwise ops such as & | ~ are supported in tensor
+NVIDIA's ONNX export guidance for TensorRT ("Bitwise Ops"): "bitwise ops such as & | ~ are supported in tensor
 bools by TensorRT, but sometimes may not"; they can always be written with
 basic ops and casts: ``a & b`` -> ``a.int() * b.int() > 0``, ``a | b`` ->
 ``a.int() + b.int() > 0``, ``a ^ b`` -> ``a.int() + b.int() == 1``, ``~a`` ->
@@ -18,6 +18,7 @@ import operator
 
 import torch
 
+from ..catalog.rewrites import REWRITES
 from .base import DECLINE, Example, TorchRewrite
 
 _I32 = torch.int32
@@ -48,13 +49,8 @@ def _is_bool(t) -> bool:
 
 
 class BoolBitwiseArith(TorchRewrite):
-    id = "R005"
-    name = "rewrite.bool-bitwise-arith"
-    why = "& | ^ ~ on bool tensors as int32 arithmetic and a comparison (seed 000 'Bitwise Ops')."
+    spec = REWRITES["R005"]
     targets = (*_BINARY, *_UNARY)
-    opt_in = True
-    removes = ("And", "Or", "Xor", "Not")
-    seed = "000: Bitwise Ops"
 
     def replacement(self, func, types, args, kwargs):
         if kwargs:

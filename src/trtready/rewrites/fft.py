@@ -1,7 +1,7 @@
 """R009 ``rewrite.fft-matmul``: ``torch.fft.rfft`` / ``fft`` of a real, fixed-size axis as DFT matmuls.
 
-Seeds 002 / 004 (ATen ops without an ONNX equivalent: rebuild them from
-supported ops): the TorchScript exporter cannot export ``aten::fft_rfft`` /
+The torch.onnx docs and Lei Mao's "PyTorch Model Export to ONNX Failed Due to
+ATen" (ATen ops without an ONNX equivalent: rebuild them from supported ops): the TorchScript exporter cannot export ``aten::fft_rfft`` /
 ``fft_fft`` at all, and the torch.export exporter emits ONNX ``DFT``, which
 TensorRT does not support. For a real input whose transformed axis has a size
 known at trace time, the transform is two matrix products with constant
@@ -27,6 +27,7 @@ import torch
 
 from ._util import bind, concrete_shape, static_int
 from .atan2 import atan2_exact
+from ..catalog.rewrites import REWRITES
 from .base import DECLINE, Example, TorchRewrite
 
 _SCALE = {None: lambda n: 1.0, "backward": lambda n: 1.0, "ortho": lambda n: 1 / math.sqrt(n), "forward": lambda n: 1 / n}
@@ -46,17 +47,8 @@ def dft_tables(n: int, bins: int, dtype, device) -> tuple[torch.Tensor, torch.Te
 
 
 class FftMatmul(TorchRewrite):
-    id = "R009"
-    name = "rewrite.fft-matmul"
-    why = "fft/rfft export fails (TorchScript) or becomes DFT (dynamo), unsupported by TensorRT; DFT as two matmuls."
+    spec = REWRITES["R009"]
     targets = (*_TRANSFORMS, *_CONSUMERS)
-    exact = False
-    removes = ("DFT",)
-    caveat = (
-        "Real inputs with a fixed-size axis only; matmul rounding; the complex result may only be "
-        "consumed by abs, real, imag, angle or view_as_real."
-    )
-    seed = "002/004: ATen ops without ONNX equivalents"
 
     def __init__(self):
         self._parts: dict[int, tuple] = {}

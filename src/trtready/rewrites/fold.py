@@ -1,7 +1,7 @@
 """R007 ``rewrite.fold-conv-transpose``: ``F.fold`` / ``nn.Fold`` (Col2Im) as a grouped ConvTranspose.
 
-Seeds 002 / 004 (ATen ops without an ONNX equivalent: rewrite them from ops
-the target supports): ``F.fold`` exports to ``Col2Im`` (opset 18), which
+The torch.onnx docs and Lei Mao's "PyTorch Model Export to ONNX Failed Due to
+ATen" (ATen ops without an ONNX equivalent: rewrite them from supported ops): ``F.fold`` exports to ``Col2Im`` (opset 18), which
 TensorRT does not support in any release. Fold adds every column entry into
 its output pixel; that is exactly a transposed convolution whose kernel is a
 one-hot selector: input channel ``c*K + k`` (K = kh*kw) feeds output channel
@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from ._util import bind, concrete_shape, static_int
+from ..catalog.rewrites import REWRITES
 from .base import DECLINE, Example, TorchRewrite
 
 _NAMES = ("input", "output_size", "kernel_size", "dilation", "padding", "stride")
@@ -56,14 +57,8 @@ def fold_conv_transpose(x, output_size, kernel, dilation, padding, stride):
 
 
 class FoldConvTranspose(TorchRewrite):
-    id = "R007"
-    name = "rewrite.fold-conv-transpose"
-    why = "F.fold exports to Col2Im, which TensorRT does not support; a grouped one-hot ConvTranspose is the same sum."
+    spec = REWRITES["R007"]
     targets = (F.fold,)
-    exact = False
-    removes = ("Col2Im",)
-    caveat = "inf/nan inputs spread as nan to neighbouring outputs (0 * inf); finite inputs match to float rounding."
-    seed = "002/004: ATen ops without ONNX equivalents"
 
     def replacement(self, func, types, args, kwargs):
         call = bind(func, args, kwargs, _NAMES, _DEFAULTS)

@@ -25,7 +25,7 @@ import sys
 import warnings
 import sysconfig
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch.overrides import TorchFunctionMode
@@ -50,8 +50,9 @@ class Fired:
     name: str
     target: str  # the first function it replaced, e.g. "torch.unique"
     count: int
-    source: SourceLocation | None = None
+    source: SourceLocation | None = None  # the first line it rewrote
     exact: bool = True
+    sources: list[SourceLocation] = field(default_factory=list)  # every line it rewrote
 
     def message(self) -> str:
         where = f" at {self.source}" if self.source and str(self.source) else ""
@@ -60,7 +61,7 @@ class Fired:
 
     def pass_record(self) -> PassRecord:
         """As a record in ``Result.passes`` (name ``rewrite.<what>``)."""
-        return PassRecord(name=self.name, modified=True, message=f"{self.id}: {self.message()}")
+        return PassRecord(name=self.name, modified=True, message=f"{self.id}: {self.message()}", sources=list(self.sources))
 
 
 def select_rewrites(
@@ -108,6 +109,7 @@ class RewriteMode(TorchFunctionMode):
         self.fired: dict[str, int] = {}
         self.locations: dict[str, SourceLocation | None] = {}
         self.first_target: dict[str, str] = {}
+        self.all_locations: dict[str, list[SourceLocation]] = {}
         self.errors: dict[str, str] = {}  # a replacement that raised: the original call ran instead
         self._table: dict = {}
         for rewrite in self.rewrites:
@@ -132,15 +134,20 @@ class RewriteMode(TorchFunctionMode):
         return _call_with_user_warnings(func, args, kwargs)
 
     def _record(self, rewrite: TorchRewrite, func: Callable) -> None:
+        location = user_location()
         if rewrite.id not in self.fired:
             self.fired[rewrite.id] = 0
-            self.locations[rewrite.id] = user_location()
+            self.locations[rewrite.id] = location
             self.first_target[rewrite.id] = getattr(rewrite, "target_label", None) or target_name(func)
+        lines = self.all_locations.setdefault(rewrite.id, [])
+        if location is not None and location not in lines:
+            lines.append(location)
         self.fired[rewrite.id] += 1
 
     def reset(self) -> None:
         self.fired.clear()
         self.locations.clear()
+        self.all_locations.clear()
         self.first_target.clear()
         self.errors.clear()
 
@@ -149,7 +156,7 @@ class RewriteMode(TorchFunctionMode):
         by_id = {r.id: r for r in self.rewrites}
         return [
             Fired(id=i, name=by_id[i].name, target=self.first_target[i], count=n,
-                  source=self.locations.get(i), exact=by_id[i].exact)
+                  source=self.locations.get(i), exact=by_id[i].exact, sources=self.all_locations.get(i, []))
             for i, n in sorted(self.fired.items())
         ]  # fmt: skip
 

@@ -1,6 +1,6 @@
 """R003 ``rewrite.squeeze-index`` and R004 ``rewrite.unsqueeze-index``.
 
-Seed 000 ("torch.Tensor.squeeze"): when the size of the squeezed axis is not
+NVIDIA's ONNX export guidance for TensorRT ("torch.Tensor.squeeze"): when the size of the squeezed axis is not
 known to the exporter (a dynamic axis), ``squeeze(d)`` exports to an ``If``
 that squeezes only when the axis is 1, and TensorRT rejects it
 ("IIfConditionalOutputLayer inputs must have the same shape"). The guidance:
@@ -15,10 +15,10 @@ call becomes a no-op view, working around a torch 2.14 bug: the torch.export
 exporter emits ``Squeeze`` on that non-1 axis, an invalid model ONNX Runtime
 refuses to load. ``squeeze()`` on a symbolic (dynamic) axis is left alone.
 
-R004 (opt-in) turns ``unsqueeze(d)`` into ``x[:, ..., None]``, as the seed
+R004 (opt-in) turns ``unsqueeze(d)`` into ``x[:, ..., None]``, as the guide
 suggests too. In torch 2.14 both exporters emit the same ``Unsqueeze`` (with
 constant axes) for either spelling, so it changes nothing in the ONNX graph;
-it is kept for parity with the guidance.
+it is kept for parity with the guide.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from __future__ import annotations
 import torch
 
 from ._util import bind, concrete_shape, static_int
+from ..catalog.rewrites import REWRITES
 from .base import DECLINE, Example, TorchRewrite
 
 
@@ -37,13 +38,8 @@ def _axes(dim, rank: int) -> list[int] | None:
 
 
 class SqueezeIndex(TorchRewrite):
-    id = "R003"
-    name = "rewrite.squeeze-index"
-    why = "squeeze on an axis of unknown size exports to an If that TensorRT rejects; index the size-1 axis instead (seed 000)."
+    spec = REWRITES["R003"]
     targets = (torch.squeeze, torch.Tensor.squeeze)
-    removes = ("If", "Squeeze")
-    caveat = "Only axes of size 1 at trace time are rewritten; the result keeps that axis removed at every size."
-    seed = "000: torch.Tensor.squeeze"
 
     def replacement(self, func, types, args, kwargs):
         call = bind(func, args, kwargs, ("input", "dim"), {"dim": None})
@@ -84,12 +80,8 @@ class SqueezeIndex(TorchRewrite):
 
 
 class UnsqueezeIndex(TorchRewrite):
-    id = "R004"
-    name = "rewrite.unsqueeze-index"
-    why = "unsqueeze(d) as x[:, ..., None] (seed 000); exports to the same Unsqueeze in torch 2.14, hence opt-in."
+    spec = REWRITES["R004"]
     targets = (torch.unsqueeze, torch.Tensor.unsqueeze)
-    opt_in = True
-    seed = "000: torch.Tensor.squeeze (x.unsqueeze(0) => x[None, ...])"
 
     def replacement(self, func, types, args, kwargs):
         call = bind(func, args, kwargs, ("input", "dim"), {})

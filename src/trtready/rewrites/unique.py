@@ -1,6 +1,6 @@
 """R001 ``rewrite.unique-sort``: ``torch.unique`` as sort + compare + gather.
 
-Seed 000 (TensorRT ONNX export guidance, "Unsupported Operators", example 1:
+NVIDIA's ONNX export guidance for TensorRT ("Unsupported Operators", example 1:
 ``torch_unique_trt``): TensorRT has no ``Unique`` op in any release, so sort the
 values, keep the ones that differ from their predecessor. ``return_inverse``
 and ``return_counts`` are derived from the same sort (a cumulative sum of the
@@ -17,6 +17,7 @@ from __future__ import annotations
 import torch
 
 from ._util import bind, group_ids, nonzero_1d
+from ..catalog.rewrites import REWRITES
 from .base import DECLINE, Example, TorchRewrite
 
 _NAMES = ("input", "sorted", "return_inverse", "return_counts", "dim")
@@ -44,14 +45,11 @@ def unique_sorted(x: torch.Tensor, return_inverse: bool, return_counts: bool, *,
     return out[0] if len(out) == 1 else tuple(out)
 
 
+#: What is left at a line R001 or R008 rewrote: the sort/compare/gather form still selects a data-dependent count.
+
 class UniqueSort(TorchRewrite):
-    id = "R001"
-    name = "rewrite.unique-sort"
-    why = "TensorRT has no Unique op; torch.unique becomes sort + compare + gather (seed 000)."
+    spec = REWRITES["R001"]
     targets = (torch.unique, torch.Tensor.unique)
-    removes = ("Unique",)
-    caveat = "The output length stays data-dependent (NonZero); sort exports to TopK, which TensorRT limits to K < 3840."
-    seed = "000: torch_unique_trt"
 
     def replacement(self, func, types, args, kwargs):
         call = bind(func, args, kwargs, _NAMES, _DEFAULTS)

@@ -1,8 +1,8 @@
 """R008 ``rewrite.unique-consecutive``: ``unique_consecutive`` as compare + gather.
 
-Seed 002 / 004 (ATen ops without an ONNX equivalent): neither exporter can
+ATen ops without an ONNX equivalent (torch.onnx docs; Lei Mao's ATen post): neither exporter can
 export ``aten::unique_consecutive`` at all. Its ``dim=None`` form is the
-sort-free half of seed 000's ``torch_unique_trt``: keep each value that differs
+sort-free half of the ``torch_unique_trt`` of NVIDIA's export guidance: keep each value that differs
 from its predecessor; ``return_inverse`` is the cumulative sum of those flags,
 ``return_counts`` the distance between run starts and run ends.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 
 from ._util import bind
+from ..catalog.rewrites import REWRITES
 from .base import DECLINE, Example, TorchRewrite
 from .unique import unique_sorted
 
@@ -20,13 +21,8 @@ _DEFAULTS = dict(return_inverse=False, return_counts=False, dim=None)
 
 
 class UniqueConsecutive(TorchRewrite):
-    id = "R008"
-    name = "rewrite.unique-consecutive"
-    why = "aten::unique_consecutive has no ONNX export; it becomes compare + gather (seeds 000, 002)."
+    spec = REWRITES["R008"]
     targets = (torch.unique_consecutive, torch.Tensor.unique_consecutive)
-    removes = ()  # the original does not export at all
-    caveat = "The output length stays data-dependent (NonZero)."
-    seed = "000: torch_unique_trt; 002/004: ATen ops without ONNX equivalents"
 
     def replacement(self, func, types, args, kwargs):
         call = bind(func, args, kwargs, _NAMES, _DEFAULTS)

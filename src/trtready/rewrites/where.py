@@ -1,6 +1,6 @@
 """R010 ``rewrite.where-arith`` (opt-in): ``torch.where(cond, a, b)`` as ``c * a + (1 - c) * b``.
 
-Seed 000 ("torch.where"; "Dynamic if-else: vectorize"): replacing
+NVIDIA's ONNX export guidance for TensorRT ("torch.where"; "Dynamic if-else"): replacing
 ``torch.where`` with multiplication and addition avoids a conditional node
 that can make the TensorRT build fail. ``c`` is ``cond`` cast to the result
 dtype; shapes broadcast exactly like ``torch.where``.
@@ -16,19 +16,13 @@ from __future__ import annotations
 import torch
 
 from ._util import bind
+from ..catalog.rewrites import REWRITES
 from .base import DECLINE, Example, TorchRewrite
 
 
 class WhereArith(TorchRewrite):
-    id = "R010"
-    name = "rewrite.where-arith"
-    why = "torch.where as cond * a + (1 - cond) * b (seed 000); nan/inf in the unused branch leak, hence opt-in."
+    spec = REWRITES["R010"]
     targets = (torch.where, torch.Tensor.where)
-    exact = False
-    opt_in = True
-    removes = ("Where",)
-    caveat = "An inf or nan in the branch not taken makes the result nan."
-    seed = "000: torch.where"
 
     def replacement(self, func, types, args, kwargs):
         names = ("condition", "input", "other") if func is torch.where else ("input", "condition", "other")

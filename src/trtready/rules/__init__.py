@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import onnx
 import onnx_ir as ir
 
-from ..ir import fill_inferred_types
+from ..ir import infer_types_and_shapes
 from ..result import Finding, Severity
 from ..trt_ops import load_release
 from .base import Rule
@@ -34,6 +35,7 @@ def check_model(
     ignore: Iterable[str] | str | None = None,
     file_size: int | None = None,
     external_data_paths: Iterable[str] = (),
+    proto: onnx.ModelProto | None = None,
 ) -> list[Finding]:
     """Check ``model`` against TensorRT release ``trt`` (default: newest) and return findings.
 
@@ -41,16 +43,19 @@ def check_model(
     unsupported). ``select``/``ignore``: rule ids, names or prefixes.
     ``file_size``: size of the .onnx file on disk, when known. ``external_data_paths``:
     external-data locations as written in the file (those in the model are added).
+    ``proto``: the parsed file ``model`` was read from, unchanged since (spares serialising the
+    model again for shape inference).
     Findings come most severe first, then by rule id, then in graph order.
     """
     rules = select_rules(select, ignore)
-    fill_inferred_types(model)  # rules judge dtypes: a TorchScript export declares none inside the graph
+    shapes = infer_types_and_shapes(model, proto=proto)  # rules judge dtypes and shapes: a TorchScript export declares none
     ctx = Context(
         model,
         load_release(trt),
         plugins=plugins,
         file_size=file_size,
         external_data_paths=external_data_paths,
+        inferred_shapes=shapes,
     )
     findings = [finding for rule in rules for finding in rule().check(ctx)]
     findings.sort(key=lambda f: (_SEVERITY_RANK.get(f.severity, 99), f.rule_id))

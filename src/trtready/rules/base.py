@@ -10,6 +10,9 @@ They are the rule's tests (tests/rules/test_rules.py) and its documentation
 INVALID example at least one. An example may also be a pair
 ``(text, check_model options)`` when the rule needs one, e.g.
 ``(MODEL, {"trt": "9.3"})`` or ``(MODEL, {"file_size": 3 * 2**30})``.
+
+``references`` name the public sources of ``why`` and ``fix`` (default: the
+onnx-tensorrt operator table); the catalog (:mod:`trtready.catalog`) shows them.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 import onnx_ir as ir
 
+from ..catalog.references import ONNX_TRT_OPERATORS
+from ..catalog.unit import Reference
 from ..ir import source_of
 from ..result import Finding, Severity
 
@@ -36,8 +41,9 @@ class Rule:
     id: ClassVar[str] = ""  # stable, e.g. "TRT101"
     name: ClassVar[str] = ""  # readable, "<category>.<what>", e.g. "ops.unsupported"
     severity: ClassVar[str] = Severity.ERROR  # default severity of its findings
-    why: ClassVar[str] = ""  # the TensorRT fact or guidance behind the rule
+    why: ClassVar[str] = ""  # the TensorRT fact behind the rule, with its public source
     fix: ClassVar[str] = ""  # what to change, in PyTorch terms where possible
+    references: ClassVar[tuple[Reference, ...]] = (ONNX_TRT_OPERATORS,)  # public sources of why and fix
     VALID: ClassVar[list[Example]] = []
     INVALID: ClassVar[list[Example]] = []
     autofix: ClassVar[type | None] = None  # a pass class that removes the finding, if any

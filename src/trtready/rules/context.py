@@ -8,28 +8,33 @@ Indexes (all O(graph) to build, O(1) to query):
   keeps up to date itself, so no copy is made;
 - ``constant(value)``: the value as a numpy array when it is an initializer or
   a Constant node output (memoised);
+- ``shape(value)``: the declared shape, with what ONNX shape inference found where
+  the declaration is missing or has unnamed dims (``inferred_shapes``, by value name);
 - ``kind(value)`` (:class:`~trtready.rules.analysis.ValueKinds`),
-  ``possibly_empty(value)`` and ``carries_batch(value)``: memoised forward analyses;
-- ``batch_dims``: dim 0 of each graph input.
+  ``possibly_empty(value)`` and ``carries_batch(value)``: analyses found once, on first use;
+- ``batch_dims``: dim 0 of each graph input;
+- ``shared(compute)``: any other whole-model fact several rules read, computed once
+  (the dtype rules' tables in ``rules/dtype/typed_input.py``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, TypeVar
 
 import numpy as np
 import onnx_ir as ir
 
-from ..ir import iter_nodes
+from ..ir import infer_types_and_shapes, iter_nodes
 from ..trt_ops import TrtRelease
-from .analysis import CarriesBatch, Kind, PossiblyEmpty, ValueKinds
+from .analysis import BatchSymbols, CarriesBatch, Kind, PossiblyEmpty, ValueKinds
 
-__all__ = ["Context", "STANDARD_DOMAINS"]
+__all__ = ["Context", "STANDARD_DOMAINS", "batch_analysis", "merged_shape"]
 
 STANDARD_DOMAINS = ("", "ai.onnx")
 _MISSING = object()
+T = TypeVar("T")
 
 
 class Context:
@@ -43,6 +48,7 @@ class Context:
         plugins: Iterable[str] = (),
         file_size: int | None = None,
         external_data_paths: Iterable[str] = (),
+        inferred_shapes: Mapping[str, ir.Shape] | None = None,
     ) -> None:
         self.model = model
         self.graph = model.graph
@@ -52,12 +58,16 @@ class Context:
         self.external_data_paths = tuple(str(p) for p in external_data_paths)
         self.nodes: list[tuple[str, ir.Node]] = list(iter_nodes(model.graph))
         self._by_op: dict[str, list[tuple[str, ir.Node]]] = defaultdict(list)
-        for path, node in self.nodes:
+        for entry in self.nodes:
+            node = entry[1]
             if node.domain in STANDARD_DOMAINS:
-                self._by_op[node.op_type].append((path, node))
+                self._by_op[node.op_type].append(entry)
+        self._shared: dict[Callable[[Context], Any], Any] = {}
         self.kind = ValueKinds()
-        self.possibly_empty = PossiblyEmpty()
-        self.carries_batch = CarriesBatch(self.kind)
+        self.possibly_empty = PossiblyEmpty(node for _, node in self.nodes)
+        self._inferred = inferred_shapes or {}
+        self.batch_symbols = BatchSymbols(self.shape(v) for v in self.graph.inputs)
+        self.carries_batch = CarriesBatch(self.shape, self.batch_symbols)
         self._constants: dict[ir.Value, Any] = {}
         self.batch_dims = {v.name: _dim0(v) for v in self.graph.inputs}
 
@@ -66,6 +76,13 @@ class Context:
         """``(graph_path, node)`` for standard-domain nodes of the given op types."""
         for op_type in op_types:
             yield from self._by_op.get(op_type, ())
+
+    def shared(self, compute: Callable[[Context], T]) -> T:
+        """``compute(self)``, computed on first use and kept for this check: a fact about the whole
+        model that several rules read (the dtype rules' tables, say), found in one pass."""
+        if compute not in self._shared:
+            self._shared[compute] = compute(self)
+        return self._shared[compute]
 
     @property
     def opset(self) -> int | None:
@@ -80,6 +97,10 @@ class Context:
         if cached is _MISSING:
             cached = self._constants[value] = _constant_array(value)
         return cached
+
+    def shape(self, value: ir.Value | None) -> ir.Shape | None:
+        """The declared shape, completed by shape inference (see the module doc)."""
+        return None if value is None else merged_shape(value.shape, self._inferred.get(value.name or ""))
 
     def is_build_time_constant(self, value: ir.Value) -> bool:
         """Foldable: derives only from constants and Shape/Size of static dims."""
@@ -97,6 +118,25 @@ class Context:
     def dynamic_batch(self) -> bool:
         """Some graph input has a symbolic (dynamic) dim 0."""
         return any(dim is not None and not isinstance(dim, int) for dim in self.batch_dims.values())
+
+
+def batch_analysis(model: ir.Model) -> CarriesBatch:
+    """``check``'s batch analysis for a model outside a check (the unpin pass), after shape inference."""
+    inferred = infer_types_and_shapes(model)
+
+    def shape_of(value: ir.Value) -> ir.Shape | None:
+        return merged_shape(value.shape, inferred.get(value.name or ""))
+
+    return CarriesBatch(shape_of, BatchSymbols(shape_of(v) for v in model.graph.inputs))
+
+
+def merged_shape(declared: ir.Shape | None, inferred: ir.Shape | None) -> ir.Shape | None:
+    """``declared``, its unnamed symbolic dims taken from ``inferred`` (of the same rank)."""
+    if declared is None or inferred is None or len(declared) != len(inferred):
+        return declared if declared is not None else inferred
+    if all(isinstance(d, int) or d.value for d in declared):
+        return declared
+    return ir.Shape([d if isinstance(d, int) or d.value else i for d, i in zip(declared, inferred)])
 
 
 def _dim0(value: ir.Value) -> int | ir.SymbolicDim | None:

@@ -1,7 +1,7 @@
 """Which node inputs TensorRT needs as build-time constants, and which it treats as shape tensors.
 
 Facts from onnx-tensorrt docs/operators.md (11.1) and the 10.1 importer source
-(``ShapeTensor`` helper); see /shared/reference/restrictions.md sections 4 and 6.
+(``ShapeTensor`` helper): https://github.com/onnx/onnx-tensorrt.
 """
 
 from __future__ import annotations

@@ -19,11 +19,17 @@
 
 from __future__ import annotations
 
-from .cases import Case, InputPool, build_cases
-from .compare import DEFAULT_ATOL, DEFAULT_RTOL, compare_output
-from .paths import traced_path_findings, traced_path_rows
-from .pinned import diagnose_batch_failure
-from .runner import References, default_batches, run_references, verify_file
+import importlib
+
+# Attributes are loaded on first use (PEP 562): ``compare`` and ``session`` are numpy/ONNX Runtime
+# only, and the checker reaches them through ``passes``; ``cases``/``paths``/``runner`` import torch.
+_HOMES = {
+    "Case": "cases", "InputPool": "cases", "build_cases": "cases",
+    "DEFAULT_ATOL": "compare", "DEFAULT_RTOL": "compare", "compare_output": "compare",
+    "traced_path_findings": "paths", "traced_path_rows": "paths",
+    "diagnose_batch_failure": "pinned",
+    "References": "runner", "default_batches": "runner", "run_references": "runner", "verify_file": "runner",
+}  # fmt: skip
 
 __all__ = [
     "Case",
@@ -40,3 +46,13 @@ __all__ = [
     "traced_path_rows",
     "verify_file",
 ]
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -30,6 +30,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils import _pytree as pytree
 
+from ..catalog.declared import TRACED_PATH_ONLY
 from ..doctor.source import Site, site_of_frame
 from ..result import Finding, Severity, VerifyRow
 
@@ -129,15 +130,7 @@ def _key(value) -> str:
     return repr(value)[:200]
 
 
-TRACED_RULE_ID = "VER003"
-TRACED_RULE_NAME = "verify.traced-path-only"
-TRACED_FIX = (
-    "give verification data that takes the other paths (--verify-data FILE / verify_inputs=), or make the "
-    "graph independent of the value as NVIDIA's TensorRT ONNX export guidance advises: vectorize the branch "
-    "(y = cond * f(x) + (1 - cond) * g(x)), keep counts and flags as tensors instead of Python values, or "
-    "move a data-dependent loop into a @torch.jit.script function (NVIDIA's \"TorchScript-based ONNX Export "
-    "Guidance for TensorRT\", If-Else Control Flow and For Loop sections, in the NVIDIA/TensorRT repository)"
-)
+TRACED_RULE_ID, TRACED_RULE_NAME, TRACED_FIX = TRACED_PATH_ONLY.id, TRACED_PATH_ONLY.name, TRACED_PATH_ONLY.fix  # VER003
 
 
 def traced_path_rows(log: PathLog, batch: int) -> list[VerifyRow]:

@@ -15,16 +15,11 @@ import re
 import numpy as np
 import onnx_ir as ir
 
+from ..catalog.declared import BATCH_PINNED
 from ..ir import iter_nodes, source_of
 from ..result import Finding, Severity, SourceLocation, VerifyRow
 
-RULE_ID = "VER001"
-RULE_NAME = "verify.batch-pinned"
-FIX = (
-    "keep the batch symbolic in PyTorch: x.view(x.size(0), -1) or x.flatten(1) instead of "
-    "x.view(int(x.size(0)), -1); x.new_zeros(x.shape) / torch.zeros_like(x) instead of "
-    "torch.zeros(int(x.shape[0]), ...); -1 in reshape/view; expand_as instead of repeat(b, ...)"
-)
+RULE_ID, RULE_NAME, FIX = BATCH_PINNED.id, BATCH_PINNED.name, BATCH_PINNED.fix  # VER001, in the catalog
 _SHAPE_INPUT = {"Reshape": 1, "Expand": 1, "Tile": 1, "ConstantOfShape": 0, "Range": 1}
 _ORT_NODE = re.compile(r"Name:'([^']+)'")
 _TRACER_INT = re.compile(r'^(?P<file>.+?):(?P<line>\d+): TracerWarning: (?P<msg>Converting a tensor to a Python (integer|index).*)')

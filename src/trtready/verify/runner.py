@@ -22,6 +22,7 @@ from ..result import VerifyRow
 from .cases import Case
 from .compare import compare_output
 from .paths import DataWatch, PathLog
+from .session import ort_session
 
 __all__ = ["References", "default_batches", "ort_session", "run_references", "verify_file"]
 
@@ -119,15 +120,6 @@ def verify_file(
                 row.message = "PyTorch itself gives other outputs on a second run" + (f"; {row.message}" if row.message else "")
         rows += case_rows
     return rows
-
-
-def ort_session(path: str):
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.log_severity_level = 4  # failures are reported by trtready, not logged by ORT
-    options.intra_op_num_threads = 2
-    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
 def _verify_case(session, ref: Reference, input_names, output_names, batch_dim, atol, rtol) -> list[VerifyRow]:

@@ -1,9 +1,12 @@
 """The unit of a diagnosis: one ``Check`` per module, with a stable id, a name,
 a severity, ``why`` (what goes wrong between the model and a TensorRT file) and
-``fix`` (the concrete rewrite). ``run(evidence)`` turns probe evidence into findings."""
+``fix`` (the concrete rewrite), and ``references`` (the public sources of both; the
+catalog shows them). ``run(evidence)`` turns probe evidence into findings."""
 
 from __future__ import annotations
 
+from ...catalog.references import TORCH_ONNX
+from ...catalog.unit import Reference
 from ...result import Finding, Severity
 from ..evidence import Evidence, Event
 from ..source import Site
@@ -15,6 +18,7 @@ class Check:
     severity: str = Severity.WARNING
     why: str = ""
     fix: str = ""
+    references: tuple[Reference, ...] = (TORCH_ONNX,)
     supersedes: tuple[str, ...] = ()  # ids of checks whose findings on the same line this one replaces
 
     def run(self, evidence: Evidence) -> list[Finding]:

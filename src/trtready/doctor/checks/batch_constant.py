@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...catalog import references as refs
 from ...result import Severity
 from ..evidence import Evidence
 from .base import Check
@@ -11,6 +12,7 @@ class BatchConstant(Check):
     id = "DOC301"
     name = "doctor.batch-constant"
     severity = Severity.ERROR
+    references = (refs.TORCHPIPE_ONNX, refs.TRT_DYNAMIC_SHAPES, refs.TORCH_EXPORT)
     why = ("A size read as a Python int (int(x.size(0)), len(x), a numpy shape, .item()) is recorded as a constant: "
            "the ONNX model then only runs at the example's batch size, and a dynamic batch axis fails in TensorRT "
            "(reshape volume mismatch) or silently gives wrong shapes. Found by tracing at two batch sizes and "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...catalog import references as refs
 from ...result import Severity
 from ..evidence import Evidence
 from .base import Check
@@ -11,11 +12,12 @@ class BatchGraph(Check):
     id = "DOC302"
     name = "doctor.batch-graph"
     severity = Severity.ERROR
+    references = (refs.guidance("Parallelizable For Loops", "parallelizable-for-loops"), refs.TORCHPIPE_ONNX)
     why = ("When tracing at two batch sizes gives graphs of different structure, Python code loops or branches "
            "on the batch size (for i in range(x.shape[0]), iterating over a tensor, a list per sample): tracing "
            "unrolls it for the example's batch, so a dynamic batch cannot work.")
     fix = ("Process the batch at once: replace per-sample loops with batched ops (torch.bmm, broadcasting, "
-           "torch.gather); if every iteration is independent, stack instead of looping (seed: 'Parallelizable For Loops').")
+           "torch.gather); if every iteration is independent, stack instead of looping (NVIDIA's ONNX export guidance for TensorRT, 'Parallelizable For Loops').")
 
     def run(self, evidence: Evidence):
         change = evidence.trace.graph_change

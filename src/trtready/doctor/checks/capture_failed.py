@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...catalog import references as refs
 from ...result import Severity
 from ..evidence import Evidence
 from .base import Check
@@ -11,9 +12,11 @@ class CaptureFailed(Check):
     id = "DOC901"
     name = "doctor.capture-failed"
     severity = Severity.WARNING
+    references = (refs.TORCH_ONNX, refs.TORCH_EXPORT)
     why = ("The doctor captures the model the way each exporter does (torch.jit trace; torch.export with a "
            "dynamic batch). When a capture fails for another reason, that exporter will fail the same way.")
-    fix = "Read the error at the line shown; try the other exporter (--exporter) meanwhile."
+    fix = ("Read the error at the line shown; meanwhile try the other exporter: "
+           "`trtready export --exporter dynamo` or `trtready export --exporter torchscript`.")
 
     def run(self, evidence: Evidence):
         findings = []

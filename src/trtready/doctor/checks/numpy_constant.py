@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...catalog import references as refs
 from ...result import Severity
 from ..evidence import Evidence
 from .base import Check, by_site
@@ -11,6 +12,7 @@ class NumpyConstant(Check):
     id = "DOC402"
     name = "doctor.numpy-constant"
     severity = Severity.ERROR
+    references = (refs.torchscript_exporter("Avoiding Pitfalls", "avoiding-pitfalls"), refs.TORCH_EXPORT)
     why = ("numpy calls run outside PyTorch: tracing records their result as a constant tensor (TracerWarning "
            "'Converting a tensor to a NumPy array'), so the ONNX model ignores its input there; torch.export "
            "cannot call .numpy() on its symbolic tensors and fails.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...catalog import references as refs
 from ...result import Severity
 from ..evidence import Evidence
 from .base import Check
@@ -11,6 +12,7 @@ class OutputStructure(Check):
     id = "DOC501"
     name = "doctor.output-structure"
     severity = Severity.INFO
+    references = (refs.TORCH_ONNX, refs.torchscript_exporter("Limitations", "limitations"))
     why = ("ONNX outputs are a flat list of tensors. trtready flattens nested outputs into named tensors "
            "(dict keys, output_0, output_1 ...); None outputs disappear; strings and Python numbers cannot be "
            "exported (the TorchScript exporter drops strings silently, trtready refuses them).")

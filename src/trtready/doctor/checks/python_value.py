@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...catalog import references as refs
 from ...result import Severity
 from ..evidence import Evidence
 from .base import Check, by_site, trace_note
@@ -13,6 +14,7 @@ class PythonValue(Check):
     id = "DOC201"
     name = "doctor.python-value"
     severity = Severity.WARNING
+    references = (refs.guidance("Miscelleneous", "miscelleneous"), refs.TORCH_EXPORT, refs.TORCH_ONNX_TORCHSCRIPT)
     why = ("A tensor converted to a Python number leaves the graph. Tracing records the number seen for the "
            "example input as a constant, so the ONNX model computes with that value for every input; "
            "torch.export makes it a data-dependent symbol and fails as soon as code branches on it.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...catalog import references as refs
 from ...result import Severity
 from ..evidence import Evidence
 from .base import Check, by_site
@@ -11,6 +12,7 @@ class ShapeInplace(Check):
     id = "DOC404"
     name = "doctor.shape-inplace"
     severity = Severity.WARNING
+    references = (refs.torchscript_exporter("Avoiding Pitfalls", "avoiding-pitfalls"),)
     why = ("While tracing, values read from tensor.shape are tensors that share memory: an in-place update "
            "(n += 2) changes every name bound to the same size, so the ONNX model computes different values "
            "than eager PyTorch (torch.onnx docs: 'Avoid in-place operations when using tensor.shape').")

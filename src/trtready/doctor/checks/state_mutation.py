@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...catalog import references as refs
 from ...result import Severity
 from ..evidence import Evidence
 from .base import Check, by_site
@@ -11,11 +12,13 @@ class StateMutation(Check):
     id = "DOC401"
     name = "doctor.state-mutation"
     severity = Severity.WARNING
+    references = (refs.guidance("Update Instance Variables (Attributes)", "update-instance-variables-attributes"),
+                  refs.TORCH_EXPORT)
     why = ("An ONNX model has no state. An attribute assigned or a buffer updated in forward happens once while "
            "exporting: the TorchScript trace bakes the value seen then into the graph; torch.export turns a "
            "mutated buffer into an extra output that nothing feeds back, and drops Python attributes.")
     fix = ("Pass state in and out: forward(self, x, state) -> (y, new_state), keep the state outside the model "
-           "and feed the returned value into the next call (seed: 'Update Instance Variables').")
+           "and feed the returned value into the next call (NVIDIA's ONNX export guidance for TensorRT, 'Update Instance Variables').")
 
     def run(self, evidence: Evidence):
         events = [e for e in evidence.eager.events if e.kind in ("setattr", "buffer-inplace")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...catalog import references as refs
 from ...result import Severity
 from ..evidence import Evidence
 from ..source import Site
@@ -12,11 +13,13 @@ class TensorBranch(Check):
     id = "DOC202"
     name = "doctor.tensor-branch"
     severity = Severity.ERROR
+    references = (refs.guidance("Dynamic if-else", "dynamic-if-else"), refs.guidance("Special Case 1", "special-case-1"),
+                  refs.TORCH_EXPORT)
     why = ("Python `if` on a tensor needs its value. Tracing keeps only the branch the example took, with no "
            "error, so the ONNX model is wrong for inputs that would take the other one; torch.export cannot "
            "guard on a data-dependent value and fails (GuardOnDataDependentSymNode).")
     fix = ("Vectorise the branch: compute both sides and select, y = torch.where(cond, f(x), g(x)), or "
-           "y = cond.float() * f(x) + (1 - cond.float()) * g(x) (seed: 'Dynamic if-else'); for conditions known "
+           "y = cond.float() * f(x) + (1 - cond.float()) * g(x) (NVIDIA's ONNX export guidance for TensorRT, 'Dynamic if-else'); for conditions known "
            "before the model runs (a None check, a string flag), decide outside and pass an indicator tensor in.")
 
     def run(self, evidence: Evidence):

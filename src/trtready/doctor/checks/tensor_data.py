@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...catalog import references as refs
 from ...result import Severity
 from ..evidence import Evidence
 from .base import Check, by_site
@@ -11,6 +12,7 @@ class TensorData(Check):
     id = "DOC403"
     name = "doctor.tensor-data"
     severity = Severity.WARNING
+    references = (refs.torchscript_exporter("Avoiding Pitfalls", "avoiding-pitfalls"),)
     why = ("Tensor.data hides the tensor from the tracer: the TorchScript trace records the value as a constant "
            "(an incorrect graph, per the torch.onnx docs); torch.export handles it like detach().")
     fix = "Use tensor.detach() instead of tensor.data."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...catalog import references as refs
 from ...result import Severity
 from ..evidence import Evidence
 from .base import Check
@@ -11,6 +12,7 @@ class TrainingMode(Check):
     id = "DOC405"
     name = "doctor.training-mode"
     severity = Severity.INFO
+    references = (refs.guidance("ONNX export from Pytorch", "onnx-export-from-pytorch"), refs.TORCH_ONNX)
     why = ("Dropout and BatchNorm behave differently in training mode (random masks, batch statistics). "
            "trtready exports in eval mode (model.eval()), as does the doctor; the ONNX model will match "
            "model.eval(), not the model as it was handed over.")

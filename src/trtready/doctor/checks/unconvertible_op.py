@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from ...catalog import references as refs
 from ...result import Severity
 from ..evidence import DYNAMO, TORCHSCRIPT, Evidence, UnsupportedOp
 from .base import Check
 
-# Concrete rewrites into ops both exporters translate (seed 004: compose supported ops).
+# Concrete rewrites into ops both exporters translate (Lei Mao's ATen post: compose supported ops).
 REWRITES = {
     "linalg_inv": "for small fixed sizes write the inverse out (adjugate / determinant for 2x2 and 3x3); "
                   "if the matrix is constant, invert it once outside the model and register the result as a buffer",
@@ -56,6 +57,7 @@ class UnconvertibleOp(Check):
     id = "DOC101"
     name = "doctor.unconvertible-op"
     severity = Severity.ERROR
+    references = (refs.TORCH_ONNX, refs.LEIMAO_ATEN, refs.guidance("Unsupported Operators", "unsupported-operators"))
     why = ("An operator with no ONNX translation stops the export: the TorchScript exporter has no symbolic "
            "function registered for it at the opset, the torch.export exporter no onnxscript (torchlib) function "
            "after decomposition. Both exporters report only the first one; the doctor lists all of them.")
@@ -91,20 +93,24 @@ class UnconvertibleOp(Check):
                     "the export fails at step 3/3 (translation)")
         if not evidence.export.ops_checked:
             return f"torch.export exporter: not checked (capture failed: {evidence.export.error})"
-        return "torch.export exporter: translates it (export with --exporter dynamo)"
+        return "torch.export exporter: translates it (`trtready export --exporter dynamo`)"
 
 
 def _group(ts_ops: list[UnsupportedOp], dy_ops: list[UnsupportedOp]) -> dict[tuple, list[UnsupportedOp]]:
-    """(place, op name) -> ops; a torch.export op whose decomposed name differs joins the
-    TorchScript op on the same line when that line has just one."""
+    """(place, op name) -> ops. A torch.export op joins the TorchScript op it is: the one on the same
+    line when that line has just one (its decomposed name may differ), else the one op of the same
+    name elsewhere (torch.export's stack traces stop at ``forward``, so an op in a helper function
+    is placed at the line of ``forward`` that calls it, where the trace places it in the helper)."""
     groups: dict[tuple, list[UnsupportedOp]] = {}
     for op in ts_ops:
         groups.setdefault((_where(op), base_name(op.op)), []).append(op)
+    torchscript_only = [k for k in groups if all(o.exporter == TORCHSCRIPT for o in groups[k])]
     for op in dy_ops:
         key = (_where(op), base_name(op.op))
         if key not in groups:
-            same_line = [k for k in groups if k[0] == key[0] and all(o.exporter == TORCHSCRIPT for o in groups[k])]
-            key = same_line[0] if len(same_line) == 1 else key
+            same_line = [k for k in torchscript_only if k[0] == key[0]]
+            same_name = [k for k in torchscript_only if k[1] == key[1]]
+            key = same_line[0] if len(same_line) == 1 else same_name[0] if len(same_name) == 1 else key
         groups.setdefault(key, []).append(op)
     return groups
 

@@ -204,6 +204,7 @@ def _unsupported(graph, opset: int) -> list[UnsupportedOp]:
     from torch.onnx._internal.torchscript_exporter import registration
     from torch.onnx._internal.torchscript_exporter._globals import GLOBALS
 
+    _register_symbolics()
     graph = graph.copy()
     previous = GLOBALS.export_onnx_opset_version
     GLOBALS.export_onnx_opset_version = opset
@@ -227,3 +228,18 @@ def _unsupported(graph, opset: int) -> list[UnsupportedOp]:
         found.append(UnsupportedOp(TORCHSCRIPT, kind, site, site.module if site else _scope_module(node)))
     return found
 
+
+
+def _register_symbolics() -> None:
+    """Load every opset's symbolic functions, as ``torch.onnx.export`` does before converting.
+
+    The registry fills in as the ``symbolic_opsetN`` modules are imported, and only 9 and 10 are
+    imported with ``torch.onnx``: asked before an export, it knows no symbolic added at opset 11 or
+    later (``aten::round``...) and every such op looked untranslatable."""
+    import importlib
+
+    for version in range(7, 30):
+        try:
+            importlib.import_module(f"torch.onnx._internal.torchscript_exporter.symbolic_opset{version}")
+        except ImportError:
+            continue

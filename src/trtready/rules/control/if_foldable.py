@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...catalog import references as refs
 from ...passes.fold_if import FoldIfPass
 from ..analysis import Kind
 from ..base import Rule, Severity, describe
@@ -14,8 +15,9 @@ class IfFoldable(Rule):
     id = "TRT303"
     name = "control.if-foldable"
     severity = Severity.INFO
+    references = (refs.guidance("torch.Tensor.squeeze", "torchtensorsqueeze"), refs.ONNX_TRT_OPERATORS)
     why = (
-        "The TorchScript exporter emits If(size(dim) == 1) for x.squeeze(dim) (seed 000). When the "
+        "The TorchScript exporter emits If(size(dim) == 1) for x.squeeze(dim) (NVIDIA's ONNX export guidance for TensorRT, 'torch.Tensor.squeeze'). When the "
         "condition is a constant the parser imports only the chosen branch; when it only depends on "
         "static dims, constant folding removes the If; when it depends on dynamic dims the branch is "
         "decided per input shape and is better expressed without control flow."

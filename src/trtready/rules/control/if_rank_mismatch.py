@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...catalog import references as refs
 from ...passes.fold_if import FoldIfPass
 from ..base import Rule, Severity, describe
 from .examples import DATA_CONDITION, SHAPE_CONDITION, CONSTANT_CONDITION, same_rank_if, squeeze_if
@@ -13,15 +14,16 @@ class IfRankMismatch(Rule):
     id = "TRT301"
     name = "control.if-rank-mismatch"
     severity = Severity.ERROR
+    references = (refs.ONNX_TRT_OPERATORS, refs.guidance("torch.Tensor.squeeze", "torchtensorsqueeze"), refs.TRT_CONDITIONALS)
     why = (
         "TensorRT builds a run-time If as IIfConditional, whose matching outputs must have the same rank "
         "(onnx-tensorrt docs/operators.md since 10.1; before, broadcastable shapes). The TorchScript "
         "exporter turns x.squeeze(dim) into If(size(dim) == 1, Squeeze, Identity), which fails with "
-        "'IIfConditionalOutputLayer inputs must have the same shape' (seed 000, torch.Tensor.squeeze). "
+        "'IIfConditionalOutputLayer inputs must have the same shape' (NVIDIA's ONNX export guidance for TensorRT, 'torch.Tensor.squeeze'). "
         "Only a constant condition is resolved by the parser, which then imports one branch."
     )
     fix = (
-        "Replace x.squeeze(d) with explicit indexing or reshape: x[:, 0], x.reshape(b, c, h, w) (seed 000); "
+        "Replace x.squeeze(d) with explicit indexing or reshape: x[:, 0], x.reshape(b, c, h, w) (trtready export does it, rewrite R003); "
         "make both branches return the same rank; or let trtready fix fold the If when the dim is static."
     )
     VALID = [same_rank_if(DATA_CONDITION), squeeze_if(CONSTANT_CONDITION)]
@@ -38,7 +40,7 @@ class IfRankMismatch(Rule):
         then_outputs = node.attributes["then_branch"].value.outputs
         else_outputs = node.attributes["else_branch"].value.outputs
         for index, (then_out, else_out) in enumerate(zip(then_outputs, else_outputs)):
-            ranks = _rank(then_out), _rank(else_out)
+            ranks = _rank(ctx, then_out), _rank(ctx, else_out)
             if None not in ranks and ranks[0] != ranks[1]:
                 yield self.finding(
                     f"{describe(node)} output {index} has rank {ranks[0]} in then_branch and {ranks[1]} "
@@ -48,8 +50,9 @@ class IfRankMismatch(Rule):
                 )
 
 
-def _rank(value) -> int | None:
-    return None if value.shape is None else len(value.shape)
+def _rank(ctx, value) -> int | None:
+    shape = ctx.shape(value)  # declared, or inferred: a TorchScript export declares none inside branches
+    return None if shape is None else len(shape)
 
 
 def _squeeze_hint(node) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import onnx_ir as ir
 
+from ...catalog import references as refs
 from ..analysis import Kind
 from ..base import Rule, Severity, describe, input_at
 
@@ -30,16 +31,18 @@ class LoopTripCount(Rule):
     id = "TRT304"
     name = "control.loop-trip-count"
     severity = Severity.WARNING
+    references = (refs.ONNX_TRT_OPERATORS, refs.guidance("For Loop", "for-loop"),
+                  refs.guidance("Parallelizable For Loops", "parallelizable-for-loops"))
     why = (
         "TensorRT runs a Loop as an ILoop; without a trip count (or with INT_MAX) it becomes a "
         "condition-driven while-loop whose scan outputs get a dummy length and must not be used "
         "(onnx-tensorrt Loop importer). A data-dependent trip count serialises the model and blocks "
-        "optimisation; the TensorRT export guidance avoids loops whose count depends on inputs (seed 000, "
-        "For Loop)."
+        "optimisation; NVIDIA's ONNX export guidance for TensorRT avoids loops whose count depends on inputs "
+        "('For Loop')."
     )
     fix = (
         "Unroll loops with a fixed count (trace them), vectorise iterations that do not depend on each "
-        "other (seed 000, Parallelizable For Loops), or keep a truly dynamic loop in a @torch.jit.script "
+        "other (the same guide, 'Parallelizable For Loops'), or keep a truly dynamic loop in a @torch.jit.script "
         "function and check it with trtexec."
     )
     VALID = [_loop("  steps = Constant <value = int64 {4}> ()")]

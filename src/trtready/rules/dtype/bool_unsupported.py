@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from ..base import Rule, Severity, describe
+from ...catalog import references as refs
+from ..base import Rule, Severity
 from ...passes.cast_nonzero_input import CastNonZeroInputPass
-from .typed_input import unlisted_type
+from .typed_input import dtype_findings
 
 _HEADER = '<ir_version: 8, opset_import: ["" : 17]>'
 
@@ -15,11 +16,12 @@ class BoolUnsupported(Rule):
     id = "TRT403"
     name = "dtype.bool-unsupported"
     severity = Severity.ERROR
+    references = (refs.ONNX_TRT_OPERATORS, refs.guidance("Bitwise Ops", "bitwise-ops"), refs.TORCHPIPE_ONNX)
     why = (
         "Only logical ops (And/Or/Xor/Not), Cast, data movement (Concat, Gather, Reshape, Slice, Where...) "
         "and If/Loop list BOOL in onnx-tensorrt docs/operators.md; arithmetic, Equal/Greater/Less, Max/Min, "
-        "Reduce*, Pad, Scatter*, NonZero and TopK do not. The TensorRT export guidance replaces bool "
-        "arithmetic with int casts (seed 000, Bitwise Ops)."
+        "Reduce*, Pad, Scatter*, NonZero and TopK do not. NVIDIA's ONNX export guidance for TensorRT replaces bool "
+        "arithmetic with int casts ('Bitwise Ops'); torchpipe's export notes turn bool masks into float."
     )
     fix = (
         "Cast masks first: mask.int() / mask.float() before sums, comparisons or nonzero, e.g. "
@@ -44,9 +46,4 @@ g (bool[N] a, bool[N] b) => (bool[N] y) {{
     ]
 
     def check(self, ctx):
-        for path, node in ctx.nodes:
-            listed = unlisted_type(ctx, node, "BOOL")
-            if listed:
-                yield self.finding(
-                    f"{describe(node)} gets BOOL data; TensorRT {ctx.trt.version} lists {listed}", node, path
-                )
+        yield from dtype_findings(self, ctx, "BOOL")

@@ -6,7 +6,7 @@ import onnx_ir as ir
 
 from ...passes.double_to_float import DoubleToFloatPass
 from ..base import Rule, Severity, describe
-from .typed_input import value_dtype
+from .typed_input import dtype_table
 
 _HEADER = '<ir_version: 8, opset_import: ["" : 17]>'
 
@@ -51,10 +51,8 @@ g (double[N,4] x) => (double[N,4] y) <double[4] w = {{1.0, 2.0, 3.0, 4.0}}> {{
         for value in ctx.graph.inputs:
             if value.dtype == ir.DataType.DOUBLE:
                 yield self.finding(f"graph input '{value.name}' is DOUBLE (FP64)", path="main")
-        for path, node in ctx.nodes:
-            for value in node.outputs:
-                if value_dtype(value) == ir.DataType.DOUBLE:
-                    yield self.finding(f"{describe(node)} produces DOUBLE (FP64) '{value.name}'", node, path)
+        for path, node, value in dtype_table(ctx).outputs.get(ir.DataType.DOUBLE, ()):
+            yield self.finding(f"{describe(node)} produces DOUBLE (FP64) '{value.name}'", node, path)
         weights = [v.name for v in ctx.graph.initializers.values() if v.dtype == ir.DataType.DOUBLE]
         if weights:
             shown = ", ".join(weights[:5]) + (", ..." if len(weights) > 5 else "")

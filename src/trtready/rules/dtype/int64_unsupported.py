@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ...passes.int64_to_int32 import Int64ToInt32Pass
-from ..base import Rule, Severity, describe
-from .typed_input import unlisted_type
+from ..base import Rule, Severity
+from .typed_input import dtype_findings
 
 _HEADER = '<ir_version: 8, opset_import: ["" : 17]>'
 
@@ -50,9 +50,4 @@ g (int64[N,4] a, int64[4,4] b) => (int64[N,4] y) {{
     def check(self, ctx):
         if not ctx.trt.native_int64:
             return
-        for path, node in ctx.nodes:
-            listed = unlisted_type(ctx, node, "INT64")
-            if listed:
-                yield self.finding(
-                    f"{describe(node)} gets INT64 data; TensorRT {ctx.trt.version} lists {listed}", node, path
-                )
+        yield from dtype_findings(self, ctx, "INT64")

@@ -1,12 +1,31 @@
-"""Which tensor an op's "Supported Types" column talks about, and the doc's type names (not a rule)."""
+"""Which tensor an op's "Supported Types" column talks about, and the doc's type names (not a rule).
+
+The dtype rules read one table, :func:`dtype_table`, found in one pass over the nodes and shared
+through ``Context.shared``: every node output with its dtype, and every node's typed tensor with
+its dtype. Each rule then reads only the rows it judges (no rule walks every node again).
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
 import onnx_ir as ir
 
+from ...result import Finding, Severity
 from ..context import STANDARD_DOMAINS
 
-__all__ = ["doc_type", "typed_value", "unlisted_type", "value_dtype"]
+__all__ = [
+    "DtypeTable",
+    "doc_type",
+    "dtype_findings",
+    "dtype_table",
+    "typed_value",
+    "unknown_dtype_findings",
+    "unlisted_type",
+    "value_dtype",
+]
 
 _DOC_NAMES = {
     ir.DataType.FLOAT: "FP32",
@@ -103,3 +122,84 @@ def unlisted_type(ctx, node: ir.Node, wanted: str) -> str | None:
     if not types or wanted in types or not ctx.trt.supports(node.op_type):
         return None
     return ", ".join(types)
+
+
+@dataclass(frozen=True)
+class DtypeTable:
+    """The dtypes the dtype rules judge, in graph order (subgraphs included)."""
+
+    #: node outputs by :func:`value_dtype`: ``(graph path, node, value)``
+    outputs: dict[ir.DataType | None, list[tuple[str, ir.Node, ir.Value]]]
+    #: every node's :func:`typed_value`: ``(graph path, node, tensor, its dtype or None)``
+    typed: list[tuple[str, ir.Node, ir.Value, ir.DataType | None]]
+
+
+def dtype_table(ctx) -> DtypeTable:
+    """The model's :class:`DtypeTable`, found once per check."""
+    return ctx.shared(_dtype_table)
+
+
+def _dtype_table(ctx) -> DtypeTable:
+    dtypes: dict[ir.Value, ir.DataType | None] = {}
+    outputs: dict[ir.DataType | None, list[tuple[str, ir.Node, ir.Value]]] = defaultdict(list)
+    for path, node in ctx.nodes:
+        for value in node.outputs:
+            dtype = value.dtype
+            if dtype is None:
+                dtype = value_dtype(value)
+            dtypes[value] = dtype
+            outputs[dtype].append((path, node, value))
+    typed = []
+    for path, node in ctx.nodes:
+        value = typed_value(node)
+        if value is not None:
+            dtype = dtypes[value] if value in dtypes else value_dtype(value)
+            typed.append((path, node, value, dtype))
+    return DtypeTable(dict(outputs), typed)
+
+
+def dtype_findings(rule, ctx, wanted: str) -> Iterator[Finding]:
+    """A rule refusing ``wanted`` (``"INT64"``, ``"BOOL"``) data where the op's documented types do not
+    list it: one finding per such op, then the INFO notes of :func:`unknown_dtype_findings`."""
+    listing: dict[str, tuple[str, ...] | None] = {}
+    unknown = []
+    for path, node, value, dtype in dtype_table(ctx).typed:
+        op = node.op_type
+        if op not in listing:
+            types = ctx.trt.types(op)
+            listing[op] = types if types and wanted not in types and ctx.trt.supports(op) else None
+        types = listing[op]
+        if types is None:
+            continue
+        if dtype is not None:
+            if doc_type(dtype) == wanted:
+                yield rule.finding(f"{_describe(node)} gets {wanted} data; TensorRT {ctx.trt.version} lists {', '.join(types)}", node, path)
+        elif ctx.constant(value) is None:
+            unknown.append((path, node, value, ", ".join(types)))
+    yield from unknown_dtype_findings(rule, ctx, wanted, unknown)
+
+
+#: Unknown-dtype notes a rule gives one by one; past this, one note counts the rest.
+UNKNOWN_SHOWN = 3
+
+
+def unknown_dtype_findings(rule, ctx, wanted: str, unknown: list[tuple[str, ir.Node, ir.Value, str]]) -> Iterator[Finding]:
+    """A rule that judges dtypes says where it could not tell one (INFO), instead of passing silently:
+    ``unknown`` holds ``(graph path, node, tensor, documented types)`` of ops that do not list ``wanted``."""
+    for path, node, value, listed in unknown[:UNKNOWN_SHOWN]:
+        yield rule.finding(
+            f"could not tell the dtype of '{value.name}' fed to {_describe(node)}: if it is {wanted}, TensorRT "
+            f"{ctx.trt.version} refuses it there (lists {listed})",
+            node, path, severity=Severity.INFO,
+        )  # fmt: skip
+    if len(unknown) > UNKNOWN_SHOWN:
+        ops = sorted({node.op_type for _, node, _, _ in unknown[UNKNOWN_SHOWN:]})
+        yield rule.finding(
+            f"could not tell the dtype of the data fed to {len(unknown) - UNKNOWN_SHOWN} more ops that do not "
+            f"list {wanted} ({', '.join(ops[:8])}{', ...' if len(ops) > 8 else ''})",
+            path="main", severity=Severity.INFO,
+        )  # fmt: skip
+
+
+def _describe(node: ir.Node) -> str:
+    return f"{node.op_type} '{node.name}'" if node.name else node.op_type

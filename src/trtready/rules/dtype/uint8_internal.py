@@ -6,7 +6,7 @@ import onnx_ir as ir
 
 from ...passes.cast_before_layout import CastBeforeLayoutPass
 from ..base import Rule, Severity, describe
-from .typed_input import value_dtype
+from .typed_input import dtype_table
 
 _HEADER = '<ir_version: 8, opset_import: ["" : 17]>'
 
@@ -45,12 +45,9 @@ g (float[N,4] x) => (float[N,4] y) {{
     autofix = CastBeforeLayoutPass  # a cast after layout ops only; quantization needs the PyTorch-side fix
 
     def check(self, ctx):
-        for path, node in ctx.nodes:
-            if node.op_type == "Constant":
-                continue
-            for value in node.outputs:
-                if value_dtype(value) == ir.DataType.UINT8 and not value.is_graph_output():
-                    yield self.finding(f"{describe(node)} produces UINT8 '{value.name}' inside the network", node, path)
+        for path, node, value in dtype_table(ctx).outputs.get(ir.DataType.UINT8, ()):
+            if node.op_type != "Constant" and not value.is_graph_output():
+                yield self.finding(f"{describe(node)} produces UINT8 '{value.name}' inside the network", node, path)
         for value in ctx.graph.initializers.values():
             if value.dtype == ir.DataType.UINT8 and value.uses():
                 yield self.finding(f"initializer '{value.name}' is UINT8", path="main")

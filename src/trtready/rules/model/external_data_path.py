@@ -7,6 +7,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 import onnx_ir as ir
 
+from ...catalog import references as refs
 from ..base import Rule, Severity
 
 _MODEL = """
@@ -23,6 +24,7 @@ class ExternalDataPath(Rule):
     id = "TRT003"
     name = "model.external-data-path"
     severity = Severity.ERROR
+    references = (refs.ONNX_TRT_WEIGHTS, refs.ONNX_EXTERNAL_DATA)
     why = (
         "TensorRT resolves each external tensor's `location` relative to the directory of the .onnx "
         "file and rejects locations containing '../' (onnx-tensorrt WeightsContext::parseExternalWeights); "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...catalog import references as refs
 from ..base import Rule, Severity
 
 
@@ -20,6 +21,7 @@ class OpsetRange(Rule):
     id = "TRT001"
     name = "model.opset-range"
     severity = Severity.ERROR
+    references = (refs.ONNX_TRT_OPERATORS, refs.TRT_OPSET_GUIDE)
     why = (
         "Each TensorRT ONNX parser documents the opsets it imports: 8.6 up to 17, 9.x up to 19, "
         "10.0/10.1 9-20, 11.1 9-24 (onnx-tensorrt docs/operators.md). Ops from a newer opset may have "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import onnx_ir as ir
 
+from ...catalog import references as refs
 from ...ir import TWO_GB, tensor_nbytes
 from ..base import Rule, Severity
 
@@ -21,6 +22,7 @@ class Over2GB(Rule):
     id = "TRT002"
     name = "model.over-2gb"
     severity = Severity.ERROR
+    references = (refs.ONNX_TRT_PROTO_UTILS, refs.ONNX_EXTERNAL_DATA)
     why = (
         "TensorRT's parser deserialises the .onnx protobuf with a total-bytes limit of INT_MAX "
         "(about 2 GiB; onnx-tensorrt onnxProtoUtils.hpp). Larger weights must be stored as ONNX "

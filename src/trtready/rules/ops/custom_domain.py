@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...catalog import references as refs
 from ..base import Rule, Severity, describe
 from ..context import STANDARD_DOMAINS
 
@@ -23,6 +24,7 @@ class CustomDomainOp(Rule):
     id = "TRT102"
     name = "ops.custom-domain"
     severity = Severity.ERROR
+    references = (refs.ONNX_TRT_MODEL_IMPORTER, refs.TRT_PLUGINS, refs.ONNX_TRT_OPERATORS)
     why = (
         "TensorRT imports a node that has no built-in importer only through a registered plugin whose name "
         "is the node's op_type (FallbackPluginImporter; otherwise 'Plugin not found'). ATen fallback ops "
@@ -31,7 +33,8 @@ class CustomDomainOp(Rule):
     )
     fix = (
         "Make the op exportable with standard ONNX ops (a supported PyTorch rewrite or a newer opset), or "
-        "provide a TensorRT plugin with that name and declare it (plugins=[...] / --plugin NAME)."
+        "provide a TensorRT plugin with that name and declare it: `trtready check --plugin NAME` (API: "
+        "check(..., plugins=[NAME])); from PyTorch, `trtready export --plugin-module PATH=Plugin`."
     )
     VALID = [
         (_model('  y = custom.MyGelu(x)', '"custom" : 1'), {"plugins": ["MyGelu"]}),

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from ...catalog import references as refs
 from ..base import Rule, Severity, describe
 from ..context import STANDARD_DOMAINS
 
 #: What to do in PyTorch for the unsupported ops PyTorch exports most often.
 HINTS = {
-    "Unique": "rewrite torch.unique with sort + diff + mask (seed: torch_unique_trt)",
-    "Compress": "bool-mask indexing x[mask]: index with long indices instead (seed: index_bool2long_trt)",
+    "Unique": "rewrite torch.unique with sort + diff + mask (torch_unique_trt in NVIDIA's export guidance; "
+              "trtready export does it: rewrite R001)",
+    "Compress": "bool-mask indexing x[mask]: index with long indices instead (index_bool2long_trt in NVIDIA's "
+                "export guidance; trtready export does it: rewrite R006)",
     "Col2Im": "F.fold: rewrite with reshape/permute or a plugin",
     "DFT": "torch.fft: compute with MatMul against a DFT matrix, or use a plugin",
     "STFT": "torch.stft: frame with unfold/reshape and multiply by a DFT matrix",
     "Det": "torch.linalg.det: compute outside the engine or with a plugin",
     "MaxUnpool": "nn.MaxUnpool: use interpolation, or ScatterElements with explicit indices",
-    "BitwiseAnd": "integer bit ops: use arithmetic, e.g. a & b -> (a * b) on 0/1 ints (seed 000)",
+    "BitwiseAnd": "integer bit ops: use arithmetic, e.g. a & b -> (a * b) on 0/1 ints",
     "BitwiseOr": "integer bit ops: use arithmetic, e.g. a | b -> (a + b).clamp(max=1) on 0/1 ints",
     "BitwiseNot": "integer bit ops: use arithmetic, e.g. ~a -> 1 - a on 0/1 ints",
     "BitwiseXor": "integer bit ops: use arithmetic, e.g. (a - b).abs() on 0/1 ints",
@@ -45,6 +48,8 @@ class UnsupportedOp(Rule):
     id = "TRT101"
     name = "ops.unsupported"
     severity = Severity.ERROR
+    references = (refs.ONNX_TRT_OPERATORS, refs.guidance("Unsupported Operators", "unsupported-operators"),
+                  refs.TRT_PLUGINS)
     why = (
         "TensorRT has no per-op fallback: one node without an importer (and without a plugin of the same "
         "name) makes parsing fail (onnx-tensorrt ModelImporter parseNode). Support per release comes from "
@@ -52,7 +57,8 @@ class UnsupportedOp(Rule):
     )
     fix = (
         "Rewrite the PyTorch code with ops TensorRT supports (the message names a rewrite for common ops), "
-        "or implement a TensorRT plugin named like the op and pass it with --plugin."
+        "or implement a TensorRT plugin named like the op and declare it: `trtready check --plugin OP`; from "
+        "PyTorch, `trtready export --plugin-module PATH=Plugin` exports a submodule as one plugin node."
     )
     VALID = [
         _model("  y = Relu(x)"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import onnx_ir as ir
 
+from ...catalog import references as refs
 from ...passes.groupnorm import CollapseGroupNormPass
 from ..base import Rule, Severity, describe
 
@@ -26,16 +27,17 @@ class GroupNormAsInstanceNorm(Rule):
     id = "TRT601"
     name = "perf.groupnorm-as-instancenorm"
     severity = Severity.INFO
+    references = (refs.NVIDIA_PACKNET_POST, refs.ONNX_TRT_OPERATORS)
     why = (
         "Older exporters write nn.GroupNorm as Reshape -> InstanceNormalization -> Reshape -> Mul -> Add "
-        "(seed 003, NVIDIA's PackNet post). Collapsing the subgraph into one GroupNormalization layer runs "
+        "(NVIDIA's PackNet post on the NVIDIA Technical Blog). Collapsing the subgraph into one GroupNormalization layer runs "
         "it as a single kernel with fewer memory transfers; TensorRT imports GroupNormalization natively "
         "since 8.6."
     )
     fix = (
         "Both torch exporters decompose nn.GroupNorm this way (seen with torch 2.14, opset 20), so collapse "
         "the pattern after export with a graph rewrite (trtready fix, an onnxscript rewrite rule, or "
-        "onnx-graphsurgeon as in seed 003) into GroupNormalization with per-channel scale and bias."
+        "onnx-graphsurgeon as in that post) into GroupNormalization with per-channel scale and bias."
     )
     VALID = [
         f"""{_HEADER}

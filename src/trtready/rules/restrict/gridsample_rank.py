@@ -34,6 +34,6 @@ g (float[N,3,4,8,8] x, float[N,2,4,4,3] grid) => (float[N,3,2,4,4] y) {{
     ops = ("GridSample",)
 
     def check_node(self, ctx, path, node):
-        data = input_at(node, 0)
-        if data is not None and data.shape is not None and len(data.shape) != 4:
-            yield self.finding(f"{describe(node)} input is {len(data.shape)}-D; TensorRT takes 4-D only", node, path)
+        shape = ctx.shape(input_at(node, 0))
+        if shape is not None and len(shape) != 4:
+            yield self.finding(f"{describe(node)} input is {len(shape)}-D; TensorRT takes 4-D only", node, path)

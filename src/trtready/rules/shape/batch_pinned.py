@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import onnx_ir as ir
 
+from ...catalog import references as refs
 from ...passes.unpin_batch import UnpinBatchPass, shape_head
 from ..base import Rule, Severity, describe, input_at
 
@@ -16,6 +17,7 @@ class BatchPinned(Rule):
     id = "TRT207"
     name = "shape.batch-pinned"
     severity = Severity.WARNING
+    references = (refs.TORCHPIPE_ONNX, refs.TRT_DYNAMIC_SHAPES, refs.TORCH_ONNX_TORCHSCRIPT)
     why = (
         "When tracing, sizes read as Python ints (x.view(4, -1) after b = x.size(0) was turned into a "
         "number, torch.zeros(4, 16), cls.expand(4, -1, -1)) are baked into the graph as constants. The "
@@ -86,8 +88,8 @@ def _constant_dim0(ctx, node: ir.Node) -> int | None:
         return None
     literal = found[0]
     if node.op_type == "Tile":
-        data = input_at(node, 0)
-        base = data.shape[0] if data is not None and data.shape is not None and len(data.shape) else None
+        shape = ctx.shape(input_at(node, 0))
+        base = shape[0] if shape is not None and len(shape) else None
         return int(base) * int(literal[0]) if isinstance(base, int) else None
     return int(literal[0])
 
@@ -95,15 +97,16 @@ def _constant_dim0(ctx, node: ir.Node) -> int | None:
 def _meets_dynamic_batch(ctx, node: ir.Node) -> bool:
     """Some consumer also takes a tensor (of the same rank, when known) whose dim 0 is dynamic."""
     output = node.outputs[0]
-    rank = _rank(output)
+    rank = _rank(ctx, output)
     for usage in output.uses():
         for other in usage.node.inputs:
             if other is None or other is output or not ctx.carries_batch(other):
                 continue
-            if rank is None or _rank(other) in (None, rank):
+            if rank is None or _rank(ctx, other) in (None, rank):
                 return True
     return False
 
 
-def _rank(value: ir.Value) -> int | None:
-    return None if value.shape is None else len(value.shape)
+def _rank(ctx, value: ir.Value) -> int | None:
+    shape = ctx.shape(value)
+    return None if shape is None else len(shape)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import onnx_ir as ir
 
+from ...catalog import references as refs
 from ..base import Rule, Severity, describe
 
 #: Ops that only rearrange the index tensor NonZero produces (e.g. NonZero -> Transpose -> GatherND).
@@ -35,16 +36,17 @@ class BoolMaskIndexing(Rule):
     id = "TRT205"
     name = "shape.bool-mask-indexing"
     severity = Severity.WARNING
+    references = (refs.guidance("Bool Indexing", "bool-indexing"), refs.ONNX_TRT_OPERATORS)
     why = (
         "PyTorch exports x[mask] as NonZero -> Transpose -> GatherND (or Compress). The result has a "
-        "data-dependent shape; TensorRT supports this 'usually ... but sometimes not' (seed 000, Bool "
-        "Indexing), and every later op must handle a size known only at run time, possibly zero. "
+        "data-dependent shape; TensorRT supports this 'usually ... but sometimes not' (NVIDIA's ONNX export guidance for TensorRT, "
+        "'Bool Indexing'), and every later op must handle a size known only at run time, possibly zero. "
         "Compress itself is unsupported in every release and is reported by TRT101 instead."
     )
     fix = (
         "Keep shapes fixed when you can: multiply by the mask (x * mask) or torch.where(mask, x, fill); "
         "select a fixed number with torch.topk(score, k); or turn the mask into long indices "
-        "(seed 000 index_bool2long_trt) and index with those."
+        "(index_bool2long_trt in the same guide; trtready export does it, rewrite R006) and index with those."
     )
     VALID = [
         f"""{_HEADER}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...catalog import references as refs
 from ..analysis import Kind
 from ..base import Rule, Severity, describe, input_at
 from ..slots import SHAPE_INPUTS
@@ -15,12 +16,14 @@ class DataDependentShapeInput(Rule):
     id = "TRT203"
     name = "shape.data-dependent-shape-input"
     severity = Severity.WARNING
+    references = (refs.ONNX_TRT_OPERATORS, refs.guidance("Shape Tensors and Execution Tensors", "shape-tensors-and-execution-tensors"),
+                  refs.guidance("Miscelleneous", "miscelleneous"), refs.POLYGRAPHY)
     why = (
         "TensorRT computes these inputs as shape tensors on the host (Reshape/Expand `shape`, Slice "
         "`starts/ends/axes/steps`, Range, Tile `repeats`, Resize `sizes`/`scales`, ConstantOfShape; "
         "onnx-tensorrt ShapeTensor helper). Fed from data, they give a data-dependent shape ('unbounded "
-        "DDS' in Polygraphy) that needs device-to-host syncs or fails to build; seed 000 'Shape Tensors and "
-        "Execution Tensors' and 'Slice with dynamic dim'."
+        "DDS' in Polygraphy) that needs device-to-host syncs or fails to build (NVIDIA's ONNX export guidance for TensorRT, 'Shape Tensors and "
+        "Execution Tensors' and 'Slice with dynamic dim')."
     )
     fix = (
         "Derive sizes from shapes, not values: torch.arange(mask.nonzero().shape[0]) instead of "

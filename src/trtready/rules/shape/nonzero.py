@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...catalog import references as refs
 from ..base import Rule, Severity, describe
 from .bool_mask_indexing import indexing_users
 
@@ -14,15 +15,16 @@ class NonZeroOutput(Rule):
     id = "TRT204"
     name = "shape.nonzero"
     severity = Severity.WARNING
+    references = (refs.ONNX_TRT_OPERATORS, refs.guidance("Missing NonZero operation in TensorRT", "missing-nonzero-operation-in-tensorrt"))
     why = (
         "NonZero's output shape depends on tensor values (a data-dependent shape, supported since "
         "TensorRT 8.5). Everything downstream gets a run-time size that may be 0, and a common detection "
-        "pattern (threshold then index) fails or runs slowly (seed 000 'Missing NonZero operation'). "
+        "pattern (threshold then index) fails or runs slowly (NVIDIA's ONNX export guidance for TensorRT, 'Missing NonZero operation in TensorRT'). "
         "NonZero only lists FP32/FP16 inputs. NonZero that feeds indexing is reported by TRT205 instead."
     )
     fix = (
         "Avoid variable-size results: replace thresholding `predictions[confidence > t]` with "
-        "torch.topk(confidence, k) (seed 000), or keep the full tensor and multiply by the mask."
+        "torch.topk(confidence, k) as that guide does, or keep the full tensor and multiply by the mask."
     )
     VALID = [
         f"""{_HEADER}

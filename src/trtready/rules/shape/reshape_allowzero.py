@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...catalog import references as refs
 from ...passes.reshape_allowzero import ReshapeAllowzeroPass
 from ..base import Rule, Severity, describe, input_at, int_attr
 
@@ -14,15 +15,17 @@ class ReshapeAllowzero(Rule):
     id = "TRT206"
     name = "shape.reshape-allowzero"
     severity = Severity.INFO
+    references = (refs.TRT_SHUFFLE, refs.guidance("Support empty tensor reshape in TensorRT", "support-empty-tensor-reshape-in-tensorrt"),
+                  refs.ONNX_OPERATORS)
     why = (
         "With allowzero=0 (the default) a 0 in Reshape's target shape copies the input dim "
         "(IShuffleLayer zeroIsPlaceholder). When a tensor can be empty (downstream of NonZero/boolean "
         "indexing), a shape computed from it contains real 0s that TensorRT misreads, and a -1 next to a "
-        "0 cannot be solved (TensorRT Shuffle doc). Seed 000 'Empty Tensors' sets allowzero=1 on Reshape."
+        "0 cannot be solved (TensorRT Shuffle operator doc). NVIDIA's ONNX export guidance for TensorRT ('Empty Tensors') sets allowzero=1 on Reshape."
     )
     fix = (
         "Set allowzero=1 on Reshapes whose shape holds real sizes (shapes taken from x.shape), e.g. with "
-        "onnx-graphsurgeon as in the TensorRT export guidance, or avoid empty tensors by keeping "
+        "onnx-graphsurgeon as that guide does, or avoid empty tensors by keeping "
         "fixed-size masks; keep allowzero=0 where a 0 is meant as 'copy this dim'."
     )
     VALID = [

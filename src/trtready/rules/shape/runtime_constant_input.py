@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...catalog import references as refs
 from ...passes.squeeze_axes import ConstantAxesPass
 from ..analysis import Kind
 from ..base import Rule, Severity, describe, input_at
@@ -16,6 +17,7 @@ class RuntimeConstantInput(Rule):
     id = "TRT201"
     name = "shape.runtime-constant-input"
     severity = Severity.ERROR
+    references = (refs.ONNX_TRT_OPERATORS, refs.ONNX_TRT_FAQ)
     why = (
         "TensorRT reads these inputs when it builds the engine: Reduce* `axes` must be an initializer, "
         "Squeeze/Unsqueeze `axes`, CumSum `axis` and OneHot `depth` must resolve to constants, and Dropout "

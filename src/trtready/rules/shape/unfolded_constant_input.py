@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...catalog import references as refs
 from ...passes.fold_shapes import FoldShapeArithmeticPass
 from ..base import Rule, Severity, describe, input_at
 from ..slots import BUILD_TIME_INPUTS
@@ -15,6 +16,7 @@ class UnfoldedConstantInput(Rule):
     id = "TRT202"
     name = "shape.unfolded-constant-input"
     severity = Severity.WARNING
+    references = (refs.ONNX_TRT_OPERATORS, refs.ONNX_TRT_FAQ, refs.POLYGRAPHY)
     why = (
         "Some inputs must be initializers (weights), not merely constant-valued: Reduce* `axes`, Dropout "
         "`training_mode`, STFT `frame_step`/`window`, and CumSum `axis` before 10.14 (onnx-tensorrt "
