@@ -178,7 +178,9 @@ def measure(nodes: int, kind: str, folder: Path, repeat: int, with_peers: bool) 
 
 
 def print_row(row: dict) -> None:
-    per_node = lambda seconds: f"{seconds / row['nodes'] * 1e6:6.1f}"  # noqa: E731
+    def per_node(seconds: float) -> str:
+        return f"{seconds / row['nodes'] * 1e6:6.1f}"
+
     peer_text = "  ".join(f"{k} {'n/a' if v is None else f'{v:.2f}s'}" for k, v in row["peers"].items())
     print(
         f"{row['nodes']:>8} {row['kind']:>8} | {row['memory']:7.2f}s {per_node(row['memory'])} | "

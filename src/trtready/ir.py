@@ -112,7 +112,7 @@ def _user_frame(trace: str) -> tuple[str, int, str, str] | None:
 
 
 _INFERABLE_BYTES = 2**30
-_KNOWN_DTYPES = {int(d) for d in ir.DataType}
+_DTYPES = {int(d): d for d in ir.DataType}  # a dict lookup: calling ir.DataType(code) is slow
 _SMALL_TENSOR = 1024  # elements: shape constants stay initializers, so data propagation sees them
 
 
@@ -141,13 +141,13 @@ def infer_types_and_shapes(model: ir.Model, *, proto: onnx.ModelProto | None = N
         probe = onnx.shape_inference.infer_shapes(probe, check_type=False, strict_mode=False, data_prop=True)
     except Exception:  # noqa: BLE001 - inference is best effort: rules then say what stays unknown
         return shapes
-    inferred = {info.name: info.type for graph in _proto_graphs(probe.graph) for info in [*graph.value_info, *graph.output]}
+    inferred = {info.name: info for graph in _proto_graphs(probe.graph) for infos in (graph.value_info, graph.output) for info in infos}
     for value in untyped:
         if value.dtype is None:
-            found = inferred.get(value.name)
+            found = inferred[value.name].type if value.name in inferred else None
             code = found.tensor_type.elem_type if found is not None and found.HasField("tensor_type") else 0
-            if code and code in _KNOWN_DTYPES:
-                value.dtype = ir.DataType(code)
+            if code and code in _DTYPES:
+                value.dtype = _DTYPES[code]
     return _InferredShapes(inferred, shapes)
 
 
@@ -163,30 +163,35 @@ def _untyped_outputs(model: ir.Model) -> list[ir.Value]:
 
 
 def _named_dims(shape: ir.Shape | None) -> bool:
-    return shape is not None and all(isinstance(d, int) or d.value for d in shape)
+    if shape is None:
+        return False
+    for dim in shape:
+        if not (isinstance(dim, int) or dim.value):
+            return False
+    return True
 
 
 class _InferredShapes(Mapping[str, ir.Shape]):
     """Inferred shapes by value name, converted to ``ir.Shape`` when asked for (most never are)."""
 
-    def __init__(self, types: dict[str, onnx.TypeProto], inputs: dict[str, ir.Shape]) -> None:
-        self._types = types
+    def __init__(self, infos: dict[str, onnx.ValueInfoProto], inputs: dict[str, ir.Shape]) -> None:
+        self._infos = infos
         self._shapes = dict(inputs)
 
     def __getitem__(self, name: str) -> ir.Shape:
         shape = self._shapes.get(name)
         if shape is None:
-            found = self._types[name]
+            found = self._infos[name].type
             if not found.HasField("tensor_type") or not found.tensor_type.HasField("shape"):
                 raise KeyError(name)
             shape = self._shapes[name] = ir.Shape(_dims(found))
         return shape
 
     def __iter__(self) -> Iterator[str]:
-        return iter({**self._types, **self._shapes})
+        return iter({**self._infos, **self._shapes})
 
     def __len__(self) -> int:
-        return len(self._types.keys() | self._shapes.keys())
+        return len(self._infos.keys() | self._shapes.keys())
 
 
 def fill_inferred_types(model: ir.Model) -> int:
@@ -248,6 +253,8 @@ def _proto_graphs(graph: onnx.GraphProto) -> Iterator[onnx.GraphProto]:
     """The graph and every If/Loop/Scan body in it."""
     yield graph
     for node in graph.node:
+        if node.op_type not in _SUBGRAPH_OPS and node.domain in ("", "ai.onnx"):
+            continue  # as in iter_nodes: reading every node's attributes is slow
         for attr in node.attribute:
             if attr.type == onnx.AttributeProto.GRAPH:
                 yield from _proto_graphs(attr.g)

@@ -35,10 +35,11 @@ from pathlib import Path
 
 import onnx
 import onnx_ir as ir
-from google.protobuf.descriptor import FieldDescriptor
 
 from .errors import ModelFileError, one_line
+from .gc_pause import paused_gc
 from .ir import TWO_GB
+from .onnx_text import check_text
 from .rules.model.external_data_path import location_problem
 
 __all__ = ["OnnxFile", "read_onnx"]
@@ -57,11 +58,15 @@ class OnnxFile:
 
 def read_onnx(path: str | os.PathLike) -> OnnxFile:
     """Read and validate ``path`` (see the module doc for what is refused)."""
-    path = Path(path)
+    with paused_gc():  # deserialising makes objects per node and value by the hundred thousand
+        return _read(Path(path))
+
+
+def _read(path: Path) -> OnnxFile:
     if not path.is_file():
         raise ModelFileError(f"no such ONNX file: {path}")
     proto = _parse(path)
-    _check_text(proto, path)
+    check_text(proto, path)
     data_files: dict[Path, int] = {}
     locations: set[str] = set()
     for owner in _owners(proto):
@@ -92,31 +97,6 @@ def _to_ir(proto: onnx.ModelProto, path: Path) -> ir.Model:
         raise ModelFileError(f"cannot read {path} as ONNX: {one_line(exc)}") from None
     ir.external_data.set_base_dir(model.graph, str(path.parent))
     return model
-
-
-def _check_text(proto: onnx.ModelProto, path: Path) -> None:
-    """Refuse names and other text fields that are not UTF-8: protobuf hands them over as bytes,
-    which onnx_ir keeps and then cannot write back (nor can a report show them)."""
-    stack: list = [proto]
-    while stack:
-        message = stack.pop()
-        if type(message) is onnx.TensorProto:  # its data fields are not walked (no copy of the weights)
-            texts = [message.name, message.doc_string, *(t for e in message.external_data for t in (e.key, e.value))]
-            texts += [t for e in message.metadata_props for t in (e.key, e.value)]
-            if any(type(t) is not str for t in texts):
-                raise _not_utf8(path, "onnx.TensorProto")
-            continue
-        for field, value in message.ListFields():
-            if field.type == _MESSAGE and field.is_repeated:
-                stack.extend(value)
-            elif field.type == _MESSAGE:
-                stack.append(value)
-            elif field.type == _STRING and any(type(v) is not str for v in (value if field.is_repeated else (value,))):
-                raise _not_utf8(path, field.full_name)
-
-
-def _not_utf8(path: Path, where: str) -> ModelFileError:
-    return ModelFileError(f"{path} has text that is not UTF-8 (in {where.removeprefix('onnx.')})", hint="is it a complete .onnx file?")
 
 
 def _owners(proto: onnx.ModelProto) -> Iterator[onnx.GraphProto | onnx.FunctionProto]:
@@ -175,7 +155,6 @@ def _check_control_flow(owner: onnx.GraphProto | onnx.FunctionProto, path: Path)
                 )  # fmt: skip
 
 
-_MESSAGE, _STRING = FieldDescriptor.TYPE_MESSAGE, FieldDescriptor.TYPE_STRING
 _DTYPES = {int(d): d for d in ir.DataType if d not in (ir.DataType.UNDEFINED,)}
 # typed value fields and how many entries one element takes (sub-byte types are left to the checker)
 _TYPED_FIELDS = {

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from rich.console import Console
-from rich.markdown import Markdown
 
 from ..catalog import find_unit
 from ..rules.docs import unit_section
@@ -27,5 +26,7 @@ def add_parser(subparsers, epilog: str) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.markdown import Markdown  # markdown-it and its rules: 0.05-0.1 s every command would pay
+
     Console().print(Markdown(unit_section(find_unit(args.rule))))
     return 0

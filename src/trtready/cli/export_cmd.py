@@ -90,9 +90,11 @@ def _sizes(text: str) -> list[int]:
 
 def run(args: argparse.Namespace) -> int:
     from ..loading import load_spec
+    from ..options import FixSelection
     from ..report.console import progress_status
 
     report = ReportOptions.from_args(args)  # an unknown --select/--ignore code fails before the model is loaded
+    FixSelection(skip=tuple(args.skip_fix))  # so does an unknown --skip-fix name
     with progress_status(quiet=report.quiet) as say:
         say(f"loading {args.spec}")
         loaded = load_spec(args.spec, allow_pickle=args.allow_pickle)

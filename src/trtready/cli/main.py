@@ -16,6 +16,7 @@ import threading
 import warnings
 from importlib import import_module
 
+from ..deferred_imports import defer_sympy
 from ..errors import ExitCode, UserError, one_line
 from .reporting import add_verbosity
 
@@ -65,6 +66,15 @@ class _VersionAction(argparse.Action):
         parser.exit(0)
 
 
+#: Commands that never import torch (nor sympy): see ``trtready.deferred_imports``.
+LINT_COMMANDS = ("check", "rules", "explain")
+
+
+def _command(argv: list[str]) -> str | None:
+    """The subcommand named on the command line (its first word that is not an option)."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
 def _command_module(name: str):
     try:
         return import_module(f"trtready.cli.{name}_cmd")
@@ -84,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         warnings.simplefilter("ignore")
         for noisy in ("onnx_ir", "onnxscript", "torch.onnx"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
+    if _command(sys.argv[1:] if argv is None else argv) in LINT_COMMANDS:
+        defer_sympy()  # onnx_ir imports sympy, which these commands never use: 0.3-0.4 s saved
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

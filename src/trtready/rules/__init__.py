@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import onnx
 import onnx_ir as ir
 
+from ..gc_pause import paused_gc
 from ..ir import infer_types_and_shapes
 from ..result import Finding, Severity
 from ..trt_ops import load_release
@@ -48,15 +49,16 @@ def check_model(
     Findings come most severe first, then by rule id, then in graph order.
     """
     rules = select_rules(select, ignore)
-    shapes = infer_types_and_shapes(model, proto=proto)  # rules judge dtypes and shapes: a TorchScript export declares none
-    ctx = Context(
-        model,
-        load_release(trt),
-        plugins=plugins,
-        file_size=file_size,
-        external_data_paths=external_data_paths,
-        inferred_shapes=shapes,
-    )
-    findings = [finding for rule in rules for finding in rule().check(ctx)]
+    with paused_gc():  # see gc_pause: collections walking the whole graph were most of the time
+        shapes = infer_types_and_shapes(model, proto=proto)  # rules judge dtypes and shapes: a TorchScript export declares none
+        ctx = Context(
+            model,
+            load_release(trt),
+            plugins=plugins,
+            file_size=file_size,
+            external_data_paths=external_data_paths,
+            inferred_shapes=shapes,
+        )
+        findings = [finding for rule in rules for finding in rule().check(ctx)]
     findings.sort(key=lambda f: (_SEVERITY_RANK.get(f.severity, 99), f.rule_id))
     return findings

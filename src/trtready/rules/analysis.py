@@ -85,26 +85,30 @@ class _ForwardAnalysis(Generic[Fact]):
         facts = self._facts
         if value in facts:
             return facts[value]
-        stack, expanded = [value], set()
+        stack = [value]
+        waiting: dict[ir.Value, tuple[ir.Node, list[ir.Value]]] = {}  # expanded once, not yet combined
         while stack:
             current = stack[-1]
             if current in facts:
                 stack.pop()
                 continue
-            node = current.producer()
-            leaf = self.leaf(current, node)
-            if leaf is not None:
-                facts[current] = leaf
-                stack.pop()
-                continue
-            needed = self.dependencies(node)
-            pending = [v for v in needed if v not in facts]
-            if pending and current not in expanded:
-                expanded.add(current)
-                stack.extend(pending)
-                continue
-            inputs = [facts.get(v, self.cycle_fact) for v in needed]
-            facts[current] = self.combine(node, inputs)
+            entry = waiting.get(current)
+            if entry is None:
+                node = current.producer()
+                leaf = self.leaf(current, node)
+                if leaf is not None:
+                    facts[current] = leaf
+                    stack.pop()
+                    continue
+                needed = self.dependencies(node)
+                pending = [v for v in needed if v not in facts]
+                if pending:
+                    waiting[current] = (node, needed)
+                    stack.extend(pending)
+                    continue
+            else:  # its inputs are done (or on a cycle: they get cycle_fact)
+                node, needed = entry
+            facts[current] = self.combine(node, [facts.get(v, self.cycle_fact) for v in needed])
             stack.pop()
         return facts[value]
 
@@ -142,7 +146,7 @@ class PossiblyEmpty:
     """
 
     def __init__(self, nodes: Iterable[ir.Node]) -> None:
-        self._nodes = nodes
+        self._nodes = nodes  # every node that may be one of those ops (read on the first question)
         self._found: set[ir.Value] | None = None
 
     def __call__(self, value: ir.Value) -> bool:
@@ -463,7 +467,7 @@ def _dims_static(shape_node: ir.Node) -> bool:
     if source is None or source.shape is None:
         return False
     dims = list(source.shape)
-    if shape_node.op_type == "Shape":
+    if shape_node.op_type == "Shape" and shape_node.attributes:  # start/end: only some of the dims
         start = _int_attr(shape_node, "start", 0)
         end = _int_attr(shape_node, "end", len(dims))
         dims = dims[start:end]

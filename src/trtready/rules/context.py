@@ -3,7 +3,8 @@
 Indexes (all O(graph) to build, O(1) to query):
 
 - ``nodes``: every ``(graph_path, node)``, subgraphs included, in graph order;
-  ``nodes_of(*op_types)`` gives the ones of given types (default ONNX domain);
+  ``nodes_of(*op_types)`` gives the ones of given types (default ONNX domain),
+  ``op_types()`` the types there are, ``custom_nodes`` the nodes of other domains;
 - producers and consumers: ``value.producer()`` / ``value.uses()``, which onnx_ir
   keeps up to date itself, so no copy is made;
 - ``constant(value)``: the value as a numpy array when it is an initializer or
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from itertools import chain
 from typing import Any, TypeVar
 
 import numpy as np
@@ -28,7 +30,7 @@ import onnx_ir as ir
 
 from ..ir import infer_types_and_shapes, iter_nodes
 from ..trt_ops import TrtRelease
-from .analysis import BatchSymbols, CarriesBatch, Kind, PossiblyEmpty, ValueKinds
+from .analysis import DATA_DEPENDENT_SHAPE_OPS, BatchSymbols, CarriesBatch, Kind, PossiblyEmpty, ValueKinds
 
 __all__ = ["Context", "STANDARD_DOMAINS", "batch_analysis", "merged_shape"]
 
@@ -58,13 +60,17 @@ class Context:
         self.external_data_paths = tuple(str(p) for p in external_data_paths)
         self.nodes: list[tuple[str, ir.Node]] = list(iter_nodes(model.graph))
         self._by_op: dict[str, list[tuple[str, ir.Node]]] = defaultdict(list)
+        self.custom_nodes: list[tuple[str, ir.Node]] = []  # the nodes of other domains, in graph order
         for entry in self.nodes:
             node = entry[1]
             if node.domain in STANDARD_DOMAINS:
                 self._by_op[node.op_type].append(entry)
+            else:
+                self.custom_nodes.append(entry)
         self._shared: dict[Callable[[Context], Any], Any] = {}
         self.kind = ValueKinds()
-        self.possibly_empty = PossiblyEmpty(node for _, node in self.nodes)
+        producers = chain(self.nodes_of(*DATA_DEPENDENT_SHAPE_OPS), self.custom_nodes)
+        self.possibly_empty = PossiblyEmpty(node for _, node in producers)
         self._inferred = inferred_shapes or {}
         self.batch_symbols = BatchSymbols(self.shape(v) for v in self.graph.inputs)
         self.carries_batch = CarriesBatch(self.shape, self.batch_symbols)
@@ -76,6 +82,10 @@ class Context:
         """``(graph_path, node)`` for standard-domain nodes of the given op types."""
         for op_type in op_types:
             yield from self._by_op.get(op_type, ())
+
+    def op_types(self) -> Iterable[str]:
+        """The standard-domain op types the model uses."""
+        return self._by_op.keys()
 
     def shared(self, compute: Callable[[Context], T]) -> T:
         """``compute(self)``, computed on first use and kept for this check: a fact about the whole

@@ -100,12 +100,14 @@ def value_dtype(value: ir.Value | None) -> ir.DataType | None:
 
 def typed_value(node: ir.Node) -> ir.Value | None:
     """The tensor whose dtype the TensorRT op table's type column constrains."""
-    if node.domain not in STANDARD_DOMAINS or node.op_type in _SKIP:
+    op = node.op_type  # read once: onnx_ir properties cost a call each
+    if op in _SKIP or node.domain not in STANDARD_DOMAINS:
         return None
-    if node.op_type in _OUTPUT_TYPED:
-        return node.outputs[0] if node.outputs else None
-    index = _DATA_INPUT.get(node.op_type, 0)
-    return node.inputs[index] if index < len(node.inputs) else None
+    if op in _OUTPUT_TYPED:
+        outputs = node.outputs
+        return outputs[0] if outputs else None
+    index, inputs = _DATA_INPUT.get(op, 0), node.inputs
+    return inputs[index] if index < len(inputs) else None
 
 
 def doc_type(dtype: ir.DataType | None) -> str | None:
@@ -140,21 +142,16 @@ def dtype_table(ctx) -> DtypeTable:
 
 
 def _dtype_table(ctx) -> DtypeTable:
-    dtypes: dict[ir.Value, ir.DataType | None] = {}
     outputs: dict[ir.DataType | None, list[tuple[str, ir.Node, ir.Value]]] = defaultdict(list)
-    for path, node in ctx.nodes:
-        for value in node.outputs:
-            dtype = value.dtype
-            if dtype is None:
-                dtype = value_dtype(value)
-            dtypes[value] = dtype
-            outputs[dtype].append((path, node, value))
     typed = []
     for path, node in ctx.nodes:
+        for value in node.outputs:
+            dtype = value.dtype  # declared (most are): value_dtype only for the others
+            outputs[dtype if dtype is not None else value_dtype(value)].append((path, node, value))
         value = typed_value(node)
         if value is not None:
-            dtype = dtypes[value] if value in dtypes else value_dtype(value)
-            typed.append((path, node, value, dtype))
+            dtype = value.dtype
+            typed.append((path, node, value, dtype if dtype is not None else value_dtype(value)))
     return DtypeTable(dict(outputs), typed)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ...catalog import references as refs
 from ..base import Rule, Severity, describe
-from ..context import STANDARD_DOMAINS
 
 _ATEN_DOMAINS = ("org.pytorch.aten", "pkg.torch.aten")
 
@@ -48,8 +47,8 @@ class CustomDomainOp(Rule):
 
     def check(self, ctx):
         functions = {(key[0], key[1]) for key in ctx.model.functions}
-        for path, node in ctx.nodes:
-            if node.domain in STANDARD_DOMAINS or node.op_type in ctx.plugins:
+        for path, node in ctx.custom_nodes:
+            if node.op_type in ctx.plugins:
                 continue
             if (node.domain, node.op_type) in functions:
                 continue

@@ -71,8 +71,11 @@ class UnsupportedOp(Rule):
     ]
 
     def check(self, ctx):
-        for path, node in ctx.nodes:
-            if node.domain not in STANDARD_DOMAINS or node.op_type in ctx.plugins:
+        missing = {op for op in ctx.op_types() if op not in ctx.plugins and ctx.trt.supports(op) is not True}
+        if not missing:
+            return
+        for path, node in ctx.nodes:  # in graph order
+            if node.op_type not in missing or node.domain not in STANDARD_DOMAINS:
                 continue
             supported = ctx.trt.supports(node.op_type)
             if supported is False:
