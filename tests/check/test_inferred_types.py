@@ -111,3 +111,6 @@ def test_a_dtype_that_stays_unknown_is_said_not_passed(tmp_path):
     assert set(notes) == {"TRT402", "TRT403"}
     assert all(f.severity == "info" and f.op_type == "NonZero" for f in notes.values())
     assert "if it is BOOL" in notes["TRT403"].message and "FP32" in notes["TRT403"].message
+    produced = {f.rule_id: f for f in result.findings if "could not tell the dtype of 1 value(s): 'mask'" in f.message}
+    assert set(produced) == {"TRT401", "TRT404"}  # the rules that refuse a dtype anywhere say it once each
+    assert all(f.severity == "info" and f.op_type == "SuppressMask" for f in produced.values())

@@ -55,7 +55,10 @@ class Fired:
     sources: list[SourceLocation] = field(default_factory=list)  # every line it rewrote
 
     def message(self) -> str:
-        where = f" at {self.source}" if self.source and str(self.source) else ""
+        """``rewrote x[bool_mask] at m.py:12, m.py:30 (3 calls)``: every line it rewrote (the first five)."""
+        lines = list(dict.fromkeys(str(s) for s in (self.sources or [self.source]) if s and str(s)))
+        shown = ", ".join(lines[:5]) + (f" and {len(lines) - 5} more lines" if len(lines) > 5 else "")
+        where = f" at {shown}" if shown else ""
         times = f" ({self.count} calls)" if self.count > 1 else ""
         return f"rewrote {self.target}{where}{times}"
 

@@ -6,7 +6,7 @@ import onnx_ir as ir
 
 from ...passes.double_to_float import DoubleToFloatPass
 from ..base import Rule, Severity, describe
-from .typed_input import dtype_table
+from .typed_input import dtype_table, unknown_outputs_finding
 
 _HEADER = '<ir_version: 8, opset_import: ["" : 17]>'
 
@@ -57,3 +57,4 @@ g (double[N,4] x) => (double[N,4] y) <double[4] w = {{1.0, 2.0, 3.0, 4.0}}> {{
         if weights:
             shown = ", ".join(weights[:5]) + (", ..." if len(weights) > 5 else "")
             yield self.finding(f"{len(weights)} initializer(s) are DOUBLE (FP64): {shown}", path="main")
+        yield from unknown_outputs_finding(self, ctx, "DOUBLE (FP64)")

@@ -23,6 +23,7 @@ __all__ = [
     "dtype_table",
     "typed_value",
     "unknown_dtype_findings",
+    "unknown_outputs_finding",
     "unlisted_type",
     "value_dtype",
 ]
@@ -200,3 +201,19 @@ def unknown_dtype_findings(rule, ctx, wanted: str, unknown: list[tuple[str, ir.N
 
 def _describe(node: ir.Node) -> str:
     return f"{node.op_type} '{node.name}'" if node.name else node.op_type
+
+
+def unknown_outputs_finding(rule, ctx, wanted: str) -> Iterator[Finding]:
+    """A rule refusing values of one dtype anywhere (``wanted``: DOUBLE, UINT8) says, in one INFO, how
+    many node outputs it could not tell the dtype of, instead of passing them silently."""
+    unknown = [(path, node, value) for path, node, value in dtype_table(ctx).outputs.get(None, ()) if ctx.constant(value) is None]
+    if not unknown:
+        return
+    path, node, _ = unknown[0]
+    shown = ", ".join(f"'{value.name}' ({n.op_type})" for _, n, value in unknown[:UNKNOWN_SHOWN])
+    more = f" and {len(unknown) - UNKNOWN_SHOWN} more" if len(unknown) > UNKNOWN_SHOWN else ""
+    yield rule.finding(
+        f"could not tell the dtype of {len(unknown)} value(s): {shown}{more}; if any is {wanted}, TensorRT "
+        f"{ctx.trt.version} refuses it",
+        node, path, severity=Severity.INFO,
+    )  # fmt: skip

@@ -6,7 +6,7 @@ import onnx_ir as ir
 
 from ...passes.cast_before_layout import CastBeforeLayoutPass
 from ..base import Rule, Severity, describe
-from .typed_input import dtype_table
+from .typed_input import dtype_table, unknown_outputs_finding
 
 _HEADER = '<ir_version: 8, opset_import: ["" : 17]>'
 
@@ -51,3 +51,4 @@ g (float[N,4] x) => (float[N,4] y) {{
         for value in ctx.graph.initializers.values():
             if value.dtype == ir.DataType.UINT8 and value.uses():
                 yield self.finding(f"initializer '{value.name}' is UINT8", path="main")
+        yield from unknown_outputs_finding(self, ctx, "UINT8")
