@@ -44,6 +44,11 @@ class Severity:
     INFO = "info"
     ORDER = (ERROR, WARNING, INFO)
 
+    @classmethod
+    def rank(cls, severity: str) -> int:
+        """0 for the most severe; a severity that is not in ORDER ranks after all of them."""
+        return cls.ORDER.index(severity) if severity in cls.ORDER else len(cls.ORDER)
+
 
 @dataclass
 class SourceLocation:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .result import Result, Severity
 
-__all__ = ["Tone", "counts", "tone", "verdict"]
+__all__ = ["Tone", "counts", "tone", "total_verdict", "verdict"]
 
 _NOUNS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
@@ -80,6 +80,16 @@ def _export(result: Result) -> str:
     else:
         label = "no file written"
     return f"result: {label}; {errors} error(s), {warnings} warning(s) found"
+
+
+def total_verdict(results: list[Result]) -> str:
+    """The verdict of ``check`` over several files: ``3 files checked: 1 refused by TensorRT, 1 unreadable;
+    2 errors, 1 warning, 0 notes`` (every severity counted, zeros too)."""
+    refused = sum(1 for r in results if r.count(Severity.ERROR))
+    unreadable = sum(1 for r in results if r.errors)
+    files = f"{_plural(len(results), 'file')} checked: {refused} refused by TensorRT"
+    files += f", {unreadable} unreadable" if unreadable else ""
+    return files + "; " + ", ".join(_plural(sum(r.count(s) for r in results), _NOUNS[s]) for s in Severity.ORDER)
 
 
 def _plural(count: int, noun: str) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 from ..errors import UserError
 from ..result import Result, Severity
 from ..trt_ops import DEFAULT_RELEASE, RELEASES
+from ..verdict import total_verdict, verdict
 from .output import write_stdout, write_text_atomic
 from .reporting import (
     FORMATS,
@@ -17,7 +18,6 @@ from .reporting import (
     exit_code,
     render_common,
     select_findings,
-    verdict_line,
 )
 
 __all__ = ["FORMATS", "add_parser", "render", "run"]
@@ -94,14 +94,14 @@ def render_many(results: list[Result], fmt: str, options: ReportOptions, several
 
         return json.dumps(merge_sarif([to_sarif(r) for r in results], [r.model for r in results]), indent=2)
     if fmt == "markdown":
-        parts = [f"# trtready check: {len(results)} files", "", f"**{_total(results)}**", ""]
+        parts = [f"# trtready check: {len(results)} files", "", f"**{total_verdict(results)}**", ""]
         return "\n".join(parts + [_render_one(r, fmt, options) for r in results])
     if fmt == "text":
         if options.quiet:
-            return "\n".join([f"{r.model}: {verdict_line(r)}" for r in results])
-        return "\n".join([_render_one(r, fmt, options) for r in results] + [_total(results)])
+            return "\n".join([f"{r.model}: {verdict(r)}" for r in results])
+        return "\n".join([_render_one(r, fmt, options) for r in results] + [total_verdict(results)])
     lines = [_render_unreadable(r, fmt) if r.errors else render_common(r, fmt, _quiet(options)) for r in results]
-    return "\n".join([line for line in lines if line] + ([] if options.quiet else [_total(results)]))
+    return "\n".join([line for line in lines if line] + ([] if options.quiet else [total_verdict(results)]))
 
 
 def _render_one(result: Result, fmt: str, options: ReportOptions) -> str:
@@ -114,7 +114,7 @@ def _render_one(result: Result, fmt: str, options: ReportOptions) -> str:
     if fmt == "text":
         from ..report.findings_table import findings_text
 
-        return verdict_line(result) if options.quiet else findings_text(result, verbose=options.verbose)
+        return verdict(result) if options.quiet else findings_text(result, verbose=options.verbose)
     return render_common(result, fmt, options) or ""
 
 
@@ -143,22 +143,11 @@ def _print_text(results: list[Result], options: ReportOptions, several: bool) ->
         else:
             print_findings(result, out, verbose=options.verbose)
     if several:
-        out.print(Text(_total(results), style="bold"))
+        out.print(Text(total_verdict(results), style="bold"))
 
 
 def _summary(results: list[Result], several: bool) -> str:
-    return _total(results) if several else verdict_line(results[0])
-
-
-def _total(results: list[Result]) -> str:
-    """``3 files checked: 1 refused by TensorRT, 1 unreadable; 2 errors, 1 warning, 0 notes``."""
-    refused = sum(1 for r in results if r.count(Severity.ERROR))
-    unreadable = sum(1 for r in results if r.errors)
-    counts = {s: sum(r.count(s) for r in results) for s in Severity.ORDER}
-    files = f"{len(results)} file{'s' if len(results) != 1 else ''} checked: {refused} refused by TensorRT"
-    files += f", {unreadable} unreadable" if unreadable else ""
-    nouns = (("error", counts[Severity.ERROR]), ("warning", counts[Severity.WARNING]), ("note", counts[Severity.INFO]))
-    return files + "; " + ", ".join(f"{n} {noun}{'s' if n != 1 else ''}" for noun, n in nouns)
+    return total_verdict(results) if several else verdict(results[0])
 
 
 def _quiet(options: ReportOptions) -> ReportOptions:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from ..errors import ExitCode
 from ..options import FAIL_ON, CodeSelection
 from ..result import Result, Severity
+from ..verdict import verdict
 
 __all__ = [
     "FORMATS",
@@ -23,7 +24,6 @@ __all__ = [
     "exit_code",
     "render_common",
     "select_findings",
-    "verdict_line",
 ]
 
 FORMATS = ("text", "concise", "github", "json", "sarif", "markdown")
@@ -93,20 +93,9 @@ def select_findings(result: Result, codes: CodeSelection) -> Result:
 def exit_code(result: Result, fail_on: str = "error") -> int:
     """``result``'s exit code, with bit 1 set when a finding at least as severe as ``fail_on`` remains."""
     code = ExitCode(result.exit_code()) & ~ExitCode.FINDINGS
-    if any(_rank(f.severity) <= _rank(fail_on) for f in result.findings):
+    if any(Severity.rank(f.severity) <= Severity.rank(fail_on) for f in result.findings):
         code |= ExitCode.FINDINGS
     return int(code)
-
-
-def _rank(severity: str) -> int:
-    return Severity.ORDER.index(severity) if severity in Severity.ORDER else len(Severity.ORDER)
-
-
-def verdict_line(result: Result) -> str:
-    """The command's one-line verdict."""
-    from ..verdict import verdict
-
-    return verdict(result)
 
 
 def render_common(result: Result, fmt: str, options: ReportOptions) -> str | None:
@@ -116,7 +105,7 @@ def render_common(result: Result, fmt: str, options: ReportOptions) -> str | Non
         from ..report.github import github_lines
 
         lines = concise_lines(result) if fmt == "concise" else github_lines(result)
-        return "\n".join(lines + ([] if options.quiet else [verdict_line(result)]))
+        return "\n".join(lines + ([] if options.quiet else [verdict(result)]))
     if fmt == "json":
         return result.to_json()
     if fmt == "sarif":

@@ -70,7 +70,7 @@ def findings_table(groups: dict[str, list[FindingGroup]], *, verbose: bool = Fal
 def fixes_renderable(findings: list[Finding]) -> RenderableType:
     """``How to fix:`` and each distinct fix once, in full (wrapped at the console width, never cut)."""
     fixes: dict[tuple[str, str], Finding] = {}
-    for finding in sorted(findings, key=lambda f: Severity.ORDER.index(f.severity) if f.severity in Severity.ORDER else 9):
+    for finding in sorted(findings, key=lambda f: Severity.rank(f.severity)):
         if finding.fix:
             fixes.setdefault((finding.rule_id, " ".join(finding.fix.split())), finding)
     if not fixes:

@@ -24,7 +24,6 @@ from .registry import all_rules, select_rules
 
 __all__ = ["Context", "Rule", "all_rules", "check_model", "select_rules"]
 
-_SEVERITY_RANK = {s: i for i, s in enumerate(Severity.ORDER)}
 
 
 def check_model(
@@ -60,5 +59,5 @@ def check_model(
             inferred_shapes=shapes,
         )
         findings = [finding for rule in rules for finding in rule().check(ctx)]
-    findings.sort(key=lambda f: (_SEVERITY_RANK.get(f.severity, 99), f.rule_id))
+    findings.sort(key=lambda f: (Severity.rank(f.severity), f.rule_id))
     return findings
