@@ -9,7 +9,9 @@ Shape -> Gather -> Concat -> Reshape -> Relu -> ReduceSum -> Unsqueeze -> Add
 blocks, so the shape-tensor and batch analyses do real work. Two kinds of it:
 
 - ``untyped``: no dtype or shape on any intermediate value, as the TorchScript
-  exporter writes files (no ``value_info``): checking runs ONNX shape inference;
+  exporter writes files (no ``value_info``): checking finds the dtypes from the op
+  schemas, and would run ONNX shape inference only for a rule that needs a shape
+  (none does on this chain: it has no batch pinned);
 - ``typed``: every value declares its dtype and shape, as dynamo exports do.
 
 For each size and kind it times ``check_model`` on the in-memory ``onnx_ir``

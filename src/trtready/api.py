@@ -9,6 +9,7 @@ raises (a :class:`~trtready.errors.UserError`).
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +23,7 @@ from .exporters.retrace import PASS_NAME as RETRACE_PASS
 from .errors import UserError, one_line
 from .inputs import FlatModel, batched, eval_mode
 from .ir import count_nodes, save_model_atomic, value_shape
-from .options import BatchPolicy, ExportOptions, FixSelection, RewriteSelection, Tolerance
+from .options import BatchPolicy, DetectionOptions, ExportOptions, FixSelection, RewriteSelection, Tolerance
 from .planning import Plan, make_plan, static_path
 from .plugins import resolve_plugins
 from .report.trtexec import trtexec_command
@@ -66,6 +67,8 @@ def export(
     verify_inputs: Any = None,
     verify_data: str | Path | None = None,
     name: str | None = None,
+    detections: int | None = None,
+    nms: str = "onnx",
     progress: Progress | None = None,
     options: ExportOptions | None = None,
 ) -> Result:
@@ -77,7 +80,11 @@ def export(
     TensorRT plugin nodes (see :mod:`trtready.plugins`). Verification runs on the
     example and on rows drawn from it; give your own data with ``verify_inputs``
     (a list of argument tuples, or a callable ``batch -> args``) or ``verify_data``
-    (an ``.npz`` / ``.pt`` file of named arrays). ``options`` (an
+    (an ``.npz`` / ``.pt`` file of named arrays). A torchvision detector is exported with
+    fixed-size outputs (``num_detections``, ``boxes``, ``scores``, ``labels``, ...; see
+    :mod:`trtready.detection`): ``detections`` rows per image (default: the model's own), NMS as
+    ONNX ``NonMaxSuppression`` (``nms="onnx"``) or NVIDIA's ``EfficientNMS_TRT`` (``nms="plugin"``).
+    ``options`` (an
     :class:`~trtready.options.ExportOptions`) replaces the keyword options.
     Raises :class:`UserError` for bad input only.
     """
@@ -89,6 +96,7 @@ def export(
             batch=BatchPolicy(dynamic_batch, batch_dim, tuple(static_batches or ()), tuple(verify_batches or ())),
             tolerance=Tolerance(atol, rtol), fixes=FixSelection(fix, tuple(skip_fixes)),
             rewrites=RewriteSelection(rewrites, tuple(disable_rewrites), tuple(enable_rewrites)),
+            detection=DetectionOptions(detections, nms),
         )  # fmt: skip
     options = dataclasses.replace(options, plugins=resolve_plugins(model, plugins))
     result = Result(command="export", model=name or type(model).__name__, options=options.summary())
@@ -97,6 +105,11 @@ def export(
         result.findings.append(_plugins_unverified(options.plugins))
     model = eval_mode(model)
     args = args if isinstance(args, tuple) else (args,) if isinstance(args, torch.Tensor) else tuple(args)
+    detector = _detector(model, args, options)
+    if detector is not None:
+        model, args = detector.module, (detector.images,)
+        output_names = output_names or list(detector.module.output_names)
+        result.notes.append(detector.note)
     flat = FlatModel(model, args, kwargs or {})
     flat.training = False  # the wrapper only: the model's own mode was set above
     base_example = flat.example
@@ -105,7 +118,7 @@ def export(
     for size in options.batch.static_sizes or (None,):
         flat.example = base_example
         path = static_path(Path(f), size) if size else Path(f)
-        _export_one(result, flat, input_names, output_names, path, options, batch=size, user_data=data, say=say)
+        _export_one(result, flat, input_names, output_names, path, options, batch=size, user_data=data, say=say, detector=detector)
     result.notes += flat.notes
     result.seconds = time.perf_counter() - start
     return result
@@ -119,8 +132,21 @@ def _user_data(flat: FlatModel, options: ExportOptions, verify_inputs, verify_da
     return verify_inputs
 
 
-def _export_one(result, flat, input_names, output_names, path, options, *, batch, user_data, say) -> None:
-    plan = make_plan(flat, input_names, output_names, options, batch, user_data)
+def _detector(model: torch.nn.Module, args: tuple, options: ExportOptions):
+    """A torchvision detector's fixed-size export (see :mod:`trtready.detection`), or None.
+    Without torchvision imported there is no torchvision detector to lower."""
+    if "torchvision" not in sys.modules:
+        if options.detection.asked:
+            raise UserError("--detections/--nms apply to torchvision detection models, and torchvision is not loaded",
+                            hint="pip install torchvision, or leave --detections/--nms out")  # fmt: skip
+        return None
+    from .detection.prepare import prepare_detector
+
+    return prepare_detector(model, args, options.detection)
+
+
+def _export_one(result, flat, input_names, output_names, path, options, *, batch, user_data, say, detector=None) -> None:
+    plan = make_plan(flat, input_names, output_names, options, batch, user_data, detector)
     flat.example = plan.example
     result.options["export_batch"] = plan.export_batch
     result.options["verify_batches"] = plan.batches
@@ -135,11 +161,16 @@ def _export_one(result, flat, input_names, output_names, path, options, *, batch
             result.errors.append("no exporter produced a model: " + "; ".join(f"{a.label}: {a.error}" for a in attempts))
             return
         _record_chosen(result, chosen, reason, plan, path, say)
+        if detector is not None and options.detection.nms == "plugin" and options.verifies:
+            from .detection.plugin_reference import describe_plugin_proof
+
+            result.notes.append(f"{path.name}: {describe_plugin_proof(chosen.model)}")
 
 
 def _run_ladder(result: Result, plan: Plan, options: ExportOptions, tmp: Path, say: Progress, batch) -> list[Attempt]:
     """Each exporter in turn (with rewrites, then plain when the rewrites hurt), until one is clean."""
-    order = _exporter_order(options.exporter, plan.flat.module, bool(options.plugins))
+    plugin_nodes = bool(options.plugins) or (plan.detections is not None and options.detection.nms == "plugin")
+    order = _exporter_order(options.exporter, plan.flat.module, plugin_nodes)
     attempts: list[Attempt] = []
     for index, name in enumerate(order):
         say(f"exporting with the {name} exporter" + (f" at batch {batch}" if batch else ""))

@@ -143,6 +143,7 @@ def verify_model(model, path: Path, plan: Plan, options: ExportOptions, attempt:
     rows = verify_file(
         str(path), plan.references, input_names=plan.input_names, output_names=plan.output_names,
         batch_dim=options.batch.dim, atol=options.tolerance.atol, rtol=options.tolerance.rtol,
+        detections=plan.detections,
     )  # fmt: skip
     if not bakes_python_values(attempt):
         return rows

@@ -10,23 +10,28 @@ import ast
 import linecache
 import os
 import re
-from collections.abc import Iterator, Mapping
+import sysconfig
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 import onnx
 import onnx_ir as ir
 
+from .dtype_propagation import propagate_dtypes
 from .errors import ModelFileError
 from .result import SourceLocation
 from .workspace import sibling_temp
 
 __all__ = [
+    "attribute",
     "compact_trace_docs",
     "fill_inferred_types",
+    "infer_types",
     "infer_types_and_shapes",
     "TWO_GB",
     "count_nodes",
     "is_dynamic",
+    "named_dims",
     "iter_nodes",
     "load_model",
     "save_model_atomic",
@@ -39,15 +44,19 @@ TWO_GB = 2**31
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>\S+)\n(?P<code>[^\n]*)')
 # TorchScript exporter with verbose=True: the node's doc_string is the trace, innermost frame first.
 _DOC_FRAME = re.compile(r"^(?P<file>.+)\((?P<line>\d+)\): (?P<func>\S+)$", re.MULTILINE)
-_INTERNAL = ("/torch/", "/site-packages/torch", "<eval_with_key>")
+_INTERNAL = ("/torch/", "/site-packages/torch/", "<eval_with_key>")
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-_USER_CODE_IN_PACKAGE = _PACKAGE_DIR + "demo.py"  # the demo model is user code for reports
+# model code that ships with trtready: the demo model, and the post-processing it exports for detectors
+_MODEL_CODE_IN_PACKAGE = (_PACKAGE_DIR + "demo.py", _PACKAGE_DIR + "detection" + os.sep)
+_STDLIB = sysconfig.get_paths()["stdlib"] + os.sep  # multiprocessing's fork entry, runpy: never the model
 
 
 def _internal(path: str) -> bool:
-    """torch's own frames and trtready's (wrappers, rewrites), but not the demo model's."""
-    own = os.path.abspath(path).startswith(_PACKAGE_DIR) and os.path.abspath(path) != _USER_CODE_IN_PACKAGE
-    return own or any(p in path for p in _INTERNAL)
+    """torch's own frames, the standard library's and trtready's (wrappers, rewrites), but not the
+    model code trtready ships."""
+    full = os.path.abspath(path)
+    own = full.startswith(_PACKAGE_DIR) and not full.startswith(_MODEL_CODE_IN_PACKAGE)
+    return own or full.startswith(_STDLIB) or any(p in path for p in _INTERNAL)
 
 
 #: The standard ops with graph attributes; a node of another domain may have some too.
@@ -66,6 +75,13 @@ def iter_nodes(graph: ir.Graph | ir.Function, path: str = "main") -> Iterator[tu
             elif attr.type == ir.AttributeType.GRAPHS:
                 for i, sub in enumerate(attr.value):
                     yield from iter_nodes(sub, f"{path}/{node.name or node.op_type}/{attr.name}[{i}]")
+
+
+def attribute(node: ir.Node, name: str) -> ir.Attr | None:
+    """``node.attributes.get(name)``, ten times cheaper for a missing attribute (onnx_ir's mapping
+    raises and catches a KeyError then): the rules ask every Reshape for its ``allowzero``."""
+    attributes = node.attributes
+    return attributes.get(name) if name in attributes else None
 
 
 def count_nodes(model: ir.Model) -> int:
@@ -132,7 +148,7 @@ def infer_types_and_shapes(model: ir.Model, *, proto: onnx.ModelProto | None = N
     ``proto``: the parsed file ``model`` was read from, unchanged since (``read_onnx`` keeps it);
     inference then starts from it instead of from the model serialised again.
     """
-    shapes = {v.name: ir.Shape(_dims(info.type)) for v, info in zip(model.graph.inputs, _inputs_only(model).graph.input) if v.name}
+    shapes = _input_shapes(model)
     untyped = _untyped_outputs(model)
     if not untyped or tensor_bytes_past(model, _INFERABLE_BYTES):
         return shapes
@@ -157,12 +173,13 @@ def _untyped_outputs(model: ir.Model) -> list[ir.Value]:
     found = []
     for _, node in iter_nodes(model.graph):
         for value in node.outputs:
-            if value.name and (value.dtype is None or not _named_dims(value.shape)):
+            if value.name and (value.dtype is None or not named_dims(value.shape)):
                 found.append(value)
     return found
 
 
-def _named_dims(shape: ir.Shape | None) -> bool:
+def named_dims(shape: ir.Shape | None) -> bool:
+    """A shape whose every dim is a number or a named symbol (nothing inference could add)."""
     if shape is None:
         return False
     for dim in shape:
@@ -192,6 +209,52 @@ class _InferredShapes(Mapping[str, ir.Shape]):
 
     def __len__(self) -> int:
         return len(self._infos.keys() | self._shapes.keys())
+
+
+def infer_types(
+    model: ir.Model, *, proto: onnx.ModelProto | None = None, nodes: Iterable[ir.Node] | None = None
+) -> Mapping[str, ir.Shape]:
+    """What a check needs: every dtype now, the shapes of :func:`infer_types_and_shapes` on first use.
+
+    Missing dtypes come from the ONNX op schemas (:func:`~trtready.dtype_propagation.propagate_dtypes`,
+    the dtypes ONNX inference gives); ONNX inference runs now only when the schemas leave some
+    undecided. Otherwise it runs when a shape is first looked up that is not a graph input's, and
+    not at all when no rule needs one (a rule asks only where the declared shape is not complete).
+    The model must not change in between (a check does not change it). ``nodes``: see
+    :func:`~trtready.dtype_propagation.propagate_dtypes`.
+    """
+    if not propagate_dtypes(model, nodes):
+        return infer_types_and_shapes(model, proto=proto)
+    return _ShapesOnFirstUse(lambda: infer_types_and_shapes(model, proto=proto), _input_shapes(model))
+
+
+class _ShapesOnFirstUse(Mapping[str, ir.Shape]):
+    """The graph inputs' shapes at once; any other name runs ``infer`` (once) and reads its result."""
+
+    def __init__(self, infer: Callable[[], Mapping[str, ir.Shape]], inputs: dict[str, ir.Shape]) -> None:
+        self._infer: Callable[[], Mapping[str, ir.Shape]] | None = infer
+        self._inputs = inputs
+        self._inferred: Mapping[str, ir.Shape] = {}
+
+    def _all(self) -> Mapping[str, ir.Shape]:
+        if self._infer is not None:
+            self._inferred, self._infer = self._infer(), None
+        return self._inferred
+
+    def __getitem__(self, name: str) -> ir.Shape:
+        shape = self._inputs.get(name)
+        return shape if shape is not None else self._all()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**self._inputs, **self._all()})
+
+    def __len__(self) -> int:
+        return len(self._inputs.keys() | self._all().keys())
+
+
+def _input_shapes(model: ir.Model) -> dict[str, ir.Shape]:
+    """The graph inputs' shapes by name, their unnamed dynamic dims named ``input:axis``."""
+    return {v.name: ir.Shape(_dims(info.type)) for v, info in zip(model.graph.inputs, _inputs_only(model).graph.input) if v.name}
 
 
 def fill_inferred_types(model: ir.Model) -> int:

@@ -15,6 +15,7 @@ import importlib.util
 import inspect
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,9 @@ class LoadedModel:
     args: tuple | None = None
     kwargs: dict = field(default_factory=dict)
     verify_inputs: Any = None  # a list of argument tuples, or a callable batch -> args
+    # called with the example inputs before the export (trtready's own random-weight detectors are
+    # calibrated on them, so that they detect something: see trtready.detection.calibrate)
+    prepare: Callable[[tuple], None] | None = None
 
 
 def load_spec(spec: str, *, allow_pickle: bool = False) -> LoadedModel:
@@ -160,7 +164,21 @@ def _load_torchvision(name: str) -> LoadedModel:
         kwargs["weights_backbone"] = None
     module = builder(**kwargs).eval()  # built here for inference: not a model the user left in training mode
     _randomize_zero_weights(module)
-    return LoadedModel(module, f"torchvision:{name}", _torchvision_example(kind))
+    prepare = _calibrator(module) if kind == "detection" else None
+    return LoadedModel(module, f"torchvision:{name}", _torchvision_example(kind), prepare=prepare)
+
+
+def _calibrator(module) -> Callable[[tuple], None]:
+    """Random-weight detectors detect nothing (scores sit at the prior, under every threshold):
+    calibrate the one built here on the images it will be exported and verified with."""
+
+    def calibrate(example: tuple) -> None:
+        from .detection.calibrate import calibrate_detector
+        from .detection.prepare import example_images
+
+        calibrate_detector(module, example_images(example))
+
+    return calibrate
 
 
 def _randomize_zero_weights(module) -> None:
@@ -189,6 +207,10 @@ def _torchvision_example(kind: str) -> tuple | None:
     if kind == "optical_flow":
         return tuple(torch.rand(2, 3, 128, 128, generator=gen) for _ in range(2))
     shape = _TORCHVISION_INPUT.get(kind, (2, 3, 224, 224))
+    if kind == "detection":  # pictures of objects, not noise: see trtready.detection.scenes
+        from .detection.scenes import scenes
+
+        return (scenes(shape[0], shape[2:], seed=0),)
     image = torch.rand(*shape, generator=gen)
     if kind in ("classification", "segmentation", "quantization"):  # these expect normalized images
         mean, std = torch.tensor(_IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(_IMAGENET_STD).view(1, 3, 1, 1)

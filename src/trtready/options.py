@@ -158,6 +158,32 @@ def _split(values) -> list[str]:
     return [part.strip() for item in items for part in item.split(",") if part.strip()]
 
 
+NMS_MODES = ("onnx", "plugin")
+
+
+@dataclass(frozen=True)
+class DetectionOptions:
+    """How a detector's post-processing is exported (see :mod:`trtready.detection`)."""
+
+    max_detections: int | None = None  # K rows per image; None: the model's own detections per image
+    nms: str = "onnx"  # "onnx": NonMaxSuppression + TopK; "plugin": NVIDIA's EfficientNMS_TRT plugin
+
+    def __post_init__(self) -> None:
+        from .detection.limits import TOPK_LIMIT
+
+        if self.nms not in NMS_MODES:
+            raise unknown_name("NMS mode", self.nms, NMS_MODES)
+        k = self.max_detections
+        if k is not None and (not isinstance(k, int) or not 1 <= k < TOPK_LIMIT):
+            raise UserError(f"--detections {k} is outside 1..{TOPK_LIMIT - 1}",
+                            hint=f"TensorRT's TopK takes K < {TOPK_LIMIT} (onnx-tensorrt's operator docs)")  # fmt: skip
+
+    @property
+    def asked(self) -> bool:
+        """Whether the user asked for anything detection-specific."""
+        return self.max_detections is not None or self.nms != "onnx"
+
+
 @dataclass(frozen=True)
 class ExportOptions:
     """Everything ``trtready.export`` was asked to do."""
@@ -172,6 +198,7 @@ class ExportOptions:
     diagnose: bool = True
     trt: str = ""  # the TensorRT release asked for ("" = newest); `release` is the table it is read against
     plugins: dict = field(default_factory=dict, compare=False)  # submodule path -> PluginSpec
+    detection: DetectionOptions = field(default_factory=DetectionOptions)
 
     def __post_init__(self) -> None:
         from .trt_ops import DEFAULT_OPSET
@@ -209,4 +236,5 @@ class ExportOptions:
             "skip_fixes": list(self.fixes.skip), "atol": self.tolerance.atol, "rtol": self.tolerance.rtol,
             "trt": self.release.version, "rewrites": self.rewrites.for_child(), "diagnose": self.diagnose,
             "plugins": {path: spec.name for path, spec in self.plugins.items()},
+            "detections": self.detection.max_detections, "nms": self.detection.nms,
         }  # fmt: skip

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InputSpecError
 from .inputs import FlatModel, batch_size_of, batched, resize_batch
@@ -19,6 +19,9 @@ from .options import ExportOptions
 from .state import StateSnapshot
 from .verify import Case, InputPool, References, build_cases, default_batches, run_references
 from .verify.user_data import user_cases
+
+if TYPE_CHECKING:
+    from .detection.compare import DetectionSpec
 
 __all__ = ["Plan", "check_example", "make_plan", "static_path"]
 
@@ -34,6 +37,7 @@ class Plan:
     job_template: dict[str, Any]
     cases: list[Case]
     references: References | None = None  # PyTorch's outputs on the cases, when verifying
+    detections: DetectionSpec | None = None  # outputs compared as detections, image by image
 
     @property
     def input_names(self) -> list[str]:
@@ -44,9 +48,11 @@ class Plan:
         return self.job_template["output_names"]
 
 
-def make_plan(flat, input_names, output_names, options: ExportOptions, batch, user_data=None) -> Plan:
+def make_plan(flat, input_names, output_names, options: ExportOptions, batch, user_data=None, detector=None) -> Plan:
     """The shared plan; ``user_data`` is an :class:`InputPool` (a data file) or ``verify_inputs``
-    (argument tuples, or a callable ``batch -> args``; see :mod:`trtready.verify.user_data`)."""
+    (argument tuples, or a callable ``batch -> args``; see :mod:`trtready.verify.user_data`).
+    ``detector`` (a :class:`~trtready.detection.DetectorExport`): the references come from the
+    detector's own eager post-processing and its outputs are compared as detections."""
     example = flat.example
     policy = options.batch
     check_example(example, policy.dim, needs_batch=policy.dynamic or bool(batch))
@@ -77,11 +83,12 @@ def make_plan(flat, input_names, output_names, options: ExportOptions, batch, us
     if not policy.dynamic:  # a static file runs at its own batch only
         given = [c for c in given if c.batch == export_batch]
     cases = build_cases(example, flags, policy.dim, batches, export_batch, pool=pool, user_cases=given, names=names)
-    plan = Plan(flat, example, export_batch, batches, template, cases)
+    plan = Plan(flat, example, export_batch, batches, template, cases, detections=detector.spec if detector else None)
     if options.verifies:
         tol = options.tolerance
         reset = state.restore if stateful else None
-        plan.references = run_references(flat, cases, atol=tol.atol, rtol=tol.rtol, reset=reset)
+        reference = FlatModel(detector.reference, (example[0],), {}) if detector else flat
+        plan.references = run_references(reference, cases, atol=tol.atol, rtol=tol.rtol, reset=reset, watch=detector is None)
     return plan
 
 

@@ -29,7 +29,7 @@ from torch.overrides import TorchFunctionMode
 
 from .errors import UserError
 
-__all__ = ["PLUGIN_DOMAIN", "PluginSpec", "parse_plugin_option", "plugin_modules", "resolve_plugins"]
+__all__ = ["PLUGIN_DOMAIN", "PluginSpec", "parse_plugin_option", "plugin_function", "plugin_modules", "resolve_plugins"]
 
 PLUGIN_DOMAIN = "trt.plugins"
 
@@ -85,7 +85,7 @@ def plugin_modules(root: torch.nn.Module, plugins: dict[str, PluginSpec]) -> Ite
             if path.startswith("torch."):
                 continue
             module = root.get_submodule(path)
-            function = _plugin_function(spec, module.forward)
+            function = plugin_function(spec, module.forward)
             patched.append((module, "forward" in module.__dict__, module.forward))
             module.forward = lambda *inputs, _f=function: _f.apply(*inputs)
         with _PluginCalls(functions) if functions else contextlib.nullcontext():
@@ -118,10 +118,10 @@ class _PluginCalls(TorchFunctionMode):
                 call[i] = t
             return func(*call, **kwargs)
 
-        return _plugin_function(spec, original).apply(*(args[i] for i in slots))
+        return plugin_function(spec, original).apply(*(args[i] for i in slots))
 
 
-def _plugin_function(spec: PluginSpec, original):
+def plugin_function(spec: PluginSpec, original):
     class PluginFunction(torch.autograd.Function):
         outputs: tuple = ()
 

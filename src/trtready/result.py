@@ -205,6 +205,7 @@ class Result:
     artifacts: list[Artifact] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # stage failures, one line each
     seconds: float = 0.0
+    steps: dict[str, float] = field(default_factory=dict)  # seconds each step took (doctor: each probe, the checks)
 
     # -- the first written file's record (the only one unless --static-batches) --
     @property

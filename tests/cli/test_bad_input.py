@@ -89,6 +89,11 @@ BAD = {
     "doctor batch dim 5": ("doctor", "m.py:build", "--batch-dim", "5"),
     "export zero size": ("export", "m.py:build", "-o", "f.onnx", "--input", "x:0x3"),
     "export huge input": ("export", "m.py:build", "-o", "f.onnx", "--input", "x:100000x3x224x224"),
+    "export --detections on a non-detector": ("export", "m.py:build", "-o", "f.onnx", "--detections", "10"),
+    "export --nms plugin on a non-detector": ("export", "m.py:build", "-o", "f.onnx", "--nms", "plugin"),
+    "export --detections past TopK's limit": ("export", "m.py:build", "-o", "f.onnx", "--detections", "5000"),
+    "export --detections 0": ("export", "m.py:build", "-o", "f.onnx", "--detections", "0"),
+    "export --nms unknown": ("export", "m.py:build", "-o", "f.onnx", "--nms", "fast"),
 }
 
 

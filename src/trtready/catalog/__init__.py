@@ -17,7 +17,18 @@ import functools
 from ..errors import UserError
 from .unit import KINDS, Example, Kind, Reference, Unit
 
-__all__ = ["KINDS", "Example", "Kind", "Reference", "Unit", "all_units", "find_unit", "unit_of", "units_of_kind"]
+__all__ = [
+    "KINDS",
+    "Example",
+    "Kind",
+    "Reference",
+    "Unit",
+    "all_units",
+    "find_unit",
+    "related_units",
+    "unit_of",
+    "units_of_kind",
+]
 
 
 @functools.cache
@@ -55,6 +66,21 @@ def find_unit(code: str) -> Unit:
     shown = dict.fromkeys(_spelled(key) for key in close)
     hint = f"did you mean {', '.join(shown)}?" if shown else "`trtready rules` lists every code"
     raise UserError(f"unknown code '{code}'", hint=hint)
+
+
+#: The details that name other codes: a rule's autofix, the findings a fix removes, the advice a rewrite carries out.
+_LINKS = ("autofix", "fixes", "carries out the advice of")
+
+
+def related_units(unit: Unit) -> tuple[Unit, ...]:
+    """The units ``unit`` names in its details and those that name it (the fixes and rewrites that act
+    on a finding, the findings a fix or rewrite acts on), in catalog order."""
+
+    def named(other: Unit) -> set[str]:
+        return {code.strip() for key, value in other.details if key in _LINKS for code in value.split(",")}
+
+    mine = named(unit)
+    return tuple(u for u in all_units() if u is not unit and (u.id in mine or unit.id in named(u)))
 
 
 def _spelled(key: str) -> str:

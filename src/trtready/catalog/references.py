@@ -36,6 +36,9 @@ TRT_PLUGINS = Reference(
     "NVIDIA TensorRT documentation, Extending TensorRT with Custom Layers",
     f"{_TRT_DOCS}/latest/inference-library/extending-custom-layers.html",
 )
+EFFICIENT_NMS_PLUGIN = Reference(
+    "NVIDIA TensorRT, EfficientNMS plugin README", "https://github.com/NVIDIA/TensorRT/tree/main/plugin/efficientNMSPlugin"
+)
 POLYGRAPHY = Reference("NVIDIA Polygraphy", "https://github.com/NVIDIA/TensorRT/tree/main/tools/Polygraphy")
 
 #: NVIDIA's export guide for TensorRT (NVIDIA/DL4AGX); cite a section with ``.section(title, anchor)``.

@@ -73,15 +73,17 @@ def run(args: argparse.Namespace) -> int:
 def _render(result: Result, report: ReportOptions) -> str:
     if report.format == "text" and report.quiet:
         return verdict(result)
-    return render_common(result, report.format, report) if report.format in ("concise", "github") else render_doctor(result, report.format)
+    if report.format in ("concise", "github"):
+        return render_common(result, report.format, report)
+    return render_doctor(result, report.format, verbose=report.verbose)
 
 
-def render_doctor(result: Result, fmt: str) -> str:
+def render_doctor(result: Result, fmt: str, *, verbose: bool = False) -> str:
     """The doctor's report in ``fmt``: its own text and markdown; the other formats as check renders them."""
     from ..report.doctor import doctor_markdown, doctor_text
 
     if fmt == "markdown":
         return doctor_markdown(result)
     if fmt == "text":
-        return doctor_text(result)
+        return doctor_text(result, verbose=verbose)
     return render(result, fmt)

@@ -64,6 +64,10 @@ def add_export_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plugin-module", action="append", default=[], metavar="PATH=Plugin[:ver[:ns]]",
                         help="export submodule PATH (or a torch.* function) as TensorRT plugin node "
                         "trt.plugins::Plugin (repeatable)")  # fmt: skip
+    parser.add_argument("--detections", type=int, default=None, metavar="K",
+                        help="detectors: rows per image in the fixed-size outputs (default: the model's own)")  # fmt: skip
+    parser.add_argument("--nms", choices=("onnx", "plugin"), default="onnx",
+                        help="detectors: NMS as ONNX NonMaxSuppression (default) or NVIDIA's EfficientNMS_TRT plugin")  # fmt: skip
     parser.add_argument("--allow-pickle", action="store_true",
                         help="load .pt files with full pickle (only for files you trust)")  # fmt: skip
     parser.add_argument("--json", default=None, metavar="PATH", help="write the result as JSON")
@@ -119,9 +123,13 @@ def export_and_report(loaded, output: str, args: argparse.Namespace) -> int:
         fix=not args.no_fix, skip_fixes=tuple(args.skip_fix), rewrites=not args.no_rewrites,
         disable_rewrites=tuple(args.disable_rewrite), enable_rewrites=tuple(args.enable_rewrite),
         verify_data=args.verify_data, verify_inputs=loaded.verify_inputs,
+        detections=args.detections, nms=args.nms,
     )  # fmt: skip
     options.update({k: getattr(args, k) for k in ("atol", "rtol") if getattr(args, k) is not None})
     with progress_status(quiet=report.quiet) as say:
+        if loaded.prepare is not None:
+            say(f"calibrating {loaded.name} (random weights) on the example images")
+            loaded.prepare(example_args)
         result = api.export(loaded.module, example_args, output, progress=say, **options)
     return report_result(select_findings(result, report.codes), report, json_path=args.json, markdown_path=args.report)
 

@@ -45,14 +45,20 @@ def add_report_options(parser: argparse.ArgumentParser, *, destination: str = "s
     add_verbosity(parser)
 
 
-def add_verbosity(parser: argparse.ArgumentParser) -> None:
+def add_verbosity(
+    parser: argparse.ArgumentParser,
+    *,
+    quiet: str = "print only the verdict and errors",
+    verbose: str = "print more detail (every attempt, pass and node)",
+) -> None:
     """``-q``/``-v``, accepted before or after the command name (``argparse.SUPPRESS``: a
-    subcommand that is not given the flag leaves the value the main parser read)."""
+    subcommand that is not given the flag leaves the value the main parser read); ``quiet`` and
+    ``verbose``: what they do for this command."""
     group = parser.add_mutually_exclusive_group()
     group.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const=QUIET, default=argparse.SUPPRESS,
-                       help="print only the verdict and errors")  # fmt: skip
+                       help=quiet)  # fmt: skip
     group.add_argument("-v", "--verbose", dest="verbosity", action="store_const", const=VERBOSE, default=argparse.SUPPRESS,
-                       help="print more detail (every attempt, pass and node)")  # fmt: skip
+                       help=verbose)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ The model handed in is never run or changed: the probes work on a deep copy
 from __future__ import annotations
 
 import copy
+import functools
 import time
 from typing import Any
 
@@ -32,7 +33,10 @@ from .probes.eager_probe import eager_probe
 from .probes.export_probe import export_probe
 from .probes.trace_probe import trace_probe
 
-__all__ = ["diagnose"]
+__all__ = ["STEPS", "diagnose"]
+
+#: The doctor's steps, as ``Result.steps`` names them (the two exporter probes run at once).
+STEPS = ("TorchScript trace at two batch sizes", "torch.export with a dynamic batch", "eager run", "checks")
 
 _TRAINING_KINDS = (torch.nn.modules.dropout._DropoutNd, torch.nn.modules.batchnorm._BatchNorm)
 
@@ -68,13 +72,13 @@ def diagnose(
     check_example(example, batch_dim)
     inputs_a, inputs_b, flags = _batches(example, batch_dim)
     # The two exporter probes run at once, each in its own forked child (one core each).
-    tracing = start_isolated(trace_probe, flat, inputs_a, inputs_b, opset)
-    exporting = start_isolated(export_probe, flat, inputs_a, flags, batch_dim, opset)
-    trace = _collect(tracing, TraceEvidence, result, timeout=timeout)
-    export = _collect(exporting, ExportEvidence, result, timeout=timeout)
-    eager = eager_probe(flat, example)
+    tracing = start_isolated(_timed(trace_probe), flat, inputs_a, inputs_b, opset)
+    exporting = start_isolated(_timed(export_probe), flat, inputs_a, flags, batch_dim, opset)
+    trace = _collect(tracing, TraceEvidence, result, timeout=timeout, step=STEPS[0])
+    export = _collect(exporting, ExportEvidence, result, timeout=timeout, step=STEPS[1])
+    eager, result.steps[STEPS[2]] = _timed(eager_probe)(flat, example, batch_dim)
     evidence = Evidence(result.model, batch_dim, trace, export, eager, training, root_training)
-    result.findings = _run_checks(evidence, result)
+    result.findings, result.steps[STEPS[3]] = _timed(_run_checks)(evidence, result)
     result.seconds = time.perf_counter() - start
     return result
 
@@ -106,12 +110,25 @@ def _batches(example: tuple, batch_dim: int) -> tuple[tuple, tuple | None, list[
     return inputs_a, resize_batch(inputs_a, batch_dim, size_a + 1), flags
 
 
-def _collect(started, empty, result: Result, *, timeout: float):
+def _timed(step):
+    """``step``, returning ``(what it returns, the seconds it took)``: measured where it runs (a probe
+    runs in a forked child, beside the other)."""
+
+    @functools.wraps(step)
+    def run(*args):
+        started = time.perf_counter()
+        return step(*args), time.perf_counter() - started
+
+    return run
+
+
+def _collect(started, empty, result: Result, *, timeout: float, step: str):
     try:
-        return started.result(timeout)
+        evidence, result.steps[step] = started.result(timeout)
     except IsolatedError as exc:
         result.errors.append(f"{started.name}: {exc}")
         return empty(error=str(exc))
+    return evidence
 
 
 def _run_checks(evidence: Evidence, result: Result) -> list[Finding]:

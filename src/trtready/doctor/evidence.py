@@ -72,6 +72,18 @@ class ExportEvidence:
 
 
 @dataclass
+class NmsCall:
+    """A call site of torchvision's NMS in the user's code (eager runs; see ``probes/nms_watch.py``)."""
+
+    api: str  # "torchvision.ops.batched_nms", "torchvision.ops.nms"
+    stack: tuple[Site, ...]  # the user's frames: the call first, then its callers out to forward
+    iou_threshold: float | None = None
+    length_from: Site | None = None  # where its candidates got a data-dependent count
+    length_how: str = ""  # "boolean-mask indexing", "torch.nonzero", "torch.where(condition)", ...
+    calls: tuple[tuple[int, int], ...] = ()  # (batch size, calls in one forward) for each run
+
+
+@dataclass
 class EagerEvidence:
     """One instrumented eager forward on a copy of the model."""
 
@@ -82,6 +94,7 @@ class EagerEvidence:
     output_names: list[str] = field(default_factory=list)  # as FlatModel names the tensor outputs
     none_inputs: list[str] = field(default_factory=list)
     forward_site: Site | None = None
+    nms: list[NmsCall] = field(default_factory=list)
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 
+from ..detection.dynamo_ops import translations
 from .options import ExportJob
 
 NAME = "dynamo"
@@ -36,6 +37,7 @@ def export(model: torch.nn.Module, example: tuple, job: ExportJob) -> str | None
             dynamic_shapes=dynamic_shapes,
             optimize=True,
             verbose=False,
+            custom_translation_table=translations() or None,
         )
     program.save(job.path, external_data=_needs_external_data(program))
     return getattr(program, "_capture_strategy", None)

@@ -28,7 +28,7 @@ from ..result import PassRecord
 from ..rules import check_model
 from ..simplify import copy_model, invalid_reason
 from ..verify.compare import compare_output
-from ..verify.session import ort_session
+from ..verify.session import open_session
 from ..workspace import work_dir
 from .base import FixPass
 
@@ -101,7 +101,7 @@ def _run_all(model: ir.Model, feeds: dict, path: Path) -> dict[int, list | str]:
     """Outputs per batch, or the error text where ONNX Runtime fails."""
     save_model_atomic(model, path)
     try:
-        session = ort_session(str(path))
+        session = open_session(str(path))
     except Exception as exc:  # noqa: BLE001
         return {batch: one_line(exc) for batch in feeds}
     names = {i.name for i in session.get_inputs()}

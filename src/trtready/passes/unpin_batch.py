@@ -168,7 +168,7 @@ def shape_head(value: ir.Value | None) -> tuple[np.ndarray, list[ir.Value]] | No
     node = value.producer() if value is not None and literal is None else None
     if node is not None and node.op_type == "Concat" and node.domain in STANDARD_DOMAINS and node.inputs:
         axis = node.attributes.get("axis")
-        if axis is not None and axis.value == 0 and all(v is not None for v in node.inputs):
+        if axis is not None and axis.value == 0 and None not in node.inputs:
             literal, rest = constant_array(node.inputs[0]), list(node.inputs[1:])
     if literal is None or literal.ndim != 1 or literal.size == 0 or not np.issubdtype(literal.dtype, np.integer):
         return None

@@ -19,19 +19,23 @@ from .markdown import findings_markdown
 __all__ = ["doctor_markdown", "doctor_text", "where"]
 
 
-def doctor_text(result: Result) -> str:
-    """Plain text: heading, findings table, one fix line per finding, notes, verdict."""
+def doctor_text(result: Result, *, verbose: bool = False) -> str:
+    """Plain text: heading, findings table, one fix line per finding, notes, verdict. ``verbose``:
+    every place of a grouped row, and how long each step took."""
     buffer = io.StringIO()
     console = Console(file=buffer, width=PLAIN_WIDTH, color_system=None, force_terminal=False)
     console.print(f"Doctor's report for {result.model} (both exporters; {result.seconds:.1f}s)")
     groups = group_findings(result.findings)
     if groups:
-        console.print(findings_table(groups))
+        console.print(findings_table(groups, verbose=verbose))
         console.print("Fixes:")
         for finding in result.findings:
-            console.print(f"  {finding.rule_id} {where(finding)}: {finding.fix}", soft_wrap=True)
+            console.print(f"  {finding.rule_id} {where(finding)}: {finding.fix}", soft_wrap=True, markup=False)
     for error in result.errors:
-        console.print(f"note: {error}")
+        console.print(f"note: {error}", markup=False)
+    if verbose and result.steps:
+        steps = "; ".join(f"{name} {seconds:.1f}s" for name, seconds in result.steps.items())
+        console.print(f"Steps: {steps} (the TorchScript and torch.export probes run at once)", soft_wrap=True, markup=False)
     console.print(verdict(result))
     return buffer.getvalue()
 

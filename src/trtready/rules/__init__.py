@@ -15,7 +15,7 @@ import onnx
 import onnx_ir as ir
 
 from ..gc_pause import paused_gc
-from ..ir import infer_types_and_shapes
+from ..ir import infer_types, iter_nodes
 from ..result import Finding, Severity
 from ..trt_ops import load_release
 from .base import Rule
@@ -49,7 +49,8 @@ def check_model(
     """
     rules = select_rules(select, ignore)
     with paused_gc():  # see gc_pause: collections walking the whole graph were most of the time
-        shapes = infer_types_and_shapes(model, proto=proto)  # rules judge dtypes and shapes: a TorchScript export declares none
+        nodes = list(iter_nodes(model.graph))
+        shapes = infer_types(model, proto=proto, nodes=(node for _, node in nodes))  # a TorchScript export declares no dtype
         ctx = Context(
             model,
             load_release(trt),
@@ -57,6 +58,7 @@ def check_model(
             file_size=file_size,
             external_data_paths=external_data_paths,
             inferred_shapes=shapes,
+            nodes=nodes,
         )
         findings = [finding for rule in rules for finding in rule().check(ctx)]
     findings.sort(key=lambda f: (Severity.rank(f.severity), f.rule_id))

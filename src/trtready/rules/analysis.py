@@ -34,6 +34,8 @@ from typing import Generic, TypeVar
 import numpy as np
 import onnx_ir as ir
 
+from ..ir import attribute
+
 __all__ = [
     "BatchSymbols",
     "CarriesBatch",
@@ -62,6 +64,13 @@ class Kind(enum.IntEnum):
     DATA = 2
 
 
+_CONST, _SHAPE, _DATA = Kind.CONST, Kind.SHAPE, Kind.DATA
+#: Ops whose output kind does not depend on their inputs (Shape and Size: on their input's dims).
+_LEAF_KINDS = {"Constant": Kind.CONST} | dict.fromkeys(_RANDOM_OPS | _CONTROL_FLOW_OPS | DATA_DEPENDENT_SHAPE_OPS, Kind.DATA)
+_UNKNOWN = object()  # no fact yet (a fact may be False or 0)
+_RECURSION = 64  # values found recursively at once before the explicit stack takes over
+
+
 class _ForwardAnalysis(Generic[Fact]):
     """Memoised fact per value: a leaf fact, or one combined from the producer's inputs."""
 
@@ -82,34 +91,57 @@ class _ForwardAnalysis(Generic[Fact]):
         return [v for v in node.inputs if v is not None]
 
     def __call__(self, value: ir.Value) -> Fact:
+        fact = self._facts.get(value, _UNKNOWN)
+        return fact if fact is not _UNKNOWN else self._find(value, set())
+
+    def _find(self, value: ir.Value, open_values: set[ir.Value]) -> Fact:
+        """``value``'s fact, found recursively while the walk is shallow (the usual cone of a shape
+        input), then with :meth:`_walk`'s explicit stack (a graph deeper than Python's stack)."""
         facts = self._facts
-        if value in facts:
-            return facts[value]
-        stack = [value]
-        waiting: dict[ir.Value, tuple[ir.Node, list[ir.Value]]] = {}  # expanded once, not yet combined
-        while stack:
-            current = stack[-1]
-            if current in facts:
-                stack.pop()
-                continue
-            entry = waiting.get(current)
-            if entry is None:
-                node = current.producer()
-                leaf = self.leaf(current, node)
-                if leaf is not None:
-                    facts[current] = leaf
-                    stack.pop()
+        node = value.producer()
+        fact = self.leaf(value, node)
+        if fact is None:
+            if len(open_values) >= _RECURSION:
+                return self._walk(value, node)
+            open_values.add(value)
+            needed = self.dependencies(node)
+            found = []
+            for v in needed:
+                known = facts.get(v, _UNKNOWN)
+                if known is _UNKNOWN:
+                    known = self.cycle_fact if v in open_values else self._find(v, open_values)
+                found.append(known)
+            open_values.discard(value)
+            fact = self.combine(node, found)
+        facts[value] = fact
+        return fact
+
+    def _walk(self, value: ir.Value, node: ir.Node) -> Fact:
+        """Combine the facts of everything ``value`` depends on, depth first with an explicit stack.
+        A value met again while its own facts are being found (a cycle) counts as ``cycle_fact``."""
+        facts, leaf, dependencies = self._facts, self.leaf, self.dependencies
+        frames = [[value, node, dependencies(node), 0]]  # value, producer, what it needs, next to look at
+        open_values = {value}
+        while frames:
+            frame = frames[-1]
+            needed = frame[2]
+            while frame[3] < len(needed):
+                current = needed[frame[3]]
+                frame[3] += 1
+                if current in facts or current in open_values:
                     continue
-                needed = self.dependencies(node)
-                pending = [v for v in needed if v not in facts]
-                if pending:
-                    waiting[current] = (node, needed)
-                    stack.extend(pending)
+                producer = current.producer()
+                fact = leaf(current, producer)
+                if fact is not None:
+                    facts[current] = fact
                     continue
-            else:  # its inputs are done (or on a cycle: they get cycle_fact)
-                node, needed = entry
-            facts[current] = self.combine(node, [facts.get(v, self.cycle_fact) for v in needed])
-            stack.pop()
+                frames.append([current, producer, dependencies(producer), 0])
+                open_values.add(current)
+                break
+            else:
+                facts[frame[0]] = self.combine(frame[1], [facts.get(v, self.cycle_fact) for v in needed])
+                open_values.discard(frame[0])
+                frames.pop()
         return facts[value]
 
 
@@ -120,22 +152,44 @@ class ValueKinds(_ForwardAnalysis[Kind]):
 
     def leaf(self, value: ir.Value, node: ir.Node | None) -> Kind | None:
         if value.const_value is not None:
-            return Kind.CONST
+            return _CONST
         if node is None:  # graph or subgraph input
-            return Kind.DATA
-        op = node.op_type if node.domain in ("", "ai.onnx") else None
-        if op == "Constant":
-            return Kind.CONST
-        if op in ("Shape", "Size"):
-            return Kind.CONST if _dims_static(node) else Kind.SHAPE
-        if op is None or op in _RANDOM_OPS or op in _CONTROL_FLOW_OPS or op in DATA_DEPENDENT_SHAPE_OPS:
-            return Kind.DATA
-        if all(v is None for v in node.inputs):
-            return Kind.CONST
-        return None
+            return _DATA
+        if node.domain not in ("", "ai.onnx"):
+            return _DATA
+        op = node.op_type
+        kind = _LEAF_KINDS.get(op)
+        if kind is not None:
+            return kind
+        if op == "Shape" or op == "Size":
+            return _CONST if _dims_static(node) else _SHAPE
+        return None if any(node.inputs) else _CONST  # a Value is always true: any() finds a given input
 
     def combine(self, node: ir.Node, facts: list[Kind]) -> Kind:
         return max(facts, default=Kind.CONST)
+
+    def _find(self, value: ir.Value, open_values: set[ir.Value]) -> Kind:
+        """:meth:`_ForwardAnalysis._find` with ``combine`` done in place (the largest kind of the
+        inputs): every shape input of a model asks, so this is the check's hottest walk."""
+        facts = self._facts
+        node = value.producer()
+        kind = self.leaf(value, node)
+        if kind is None:
+            if len(open_values) >= _RECURSION:
+                return self._walk(value, node)
+            open_values.add(value)
+            kind = _CONST
+            for v in node.inputs:
+                if v is None:
+                    continue
+                known = facts.get(v)
+                if known is None:
+                    known = self.cycle_fact if v in open_values else self._find(v, open_values)
+                if known > kind:
+                    kind = known
+            open_values.discard(value)
+        facts[value] = kind
+        return kind
 
 
 class PossiblyEmpty:
@@ -437,7 +491,7 @@ def _keeps_axis0(node: ir.Node) -> bool:
     if op == "MatMul":  # x @ W, q @ k^T: the left operand's leading dim
         return True
     if op == "Transpose":
-        perm = node.attributes.get("perm")
+        perm = attribute(node, "perm")
         return perm is not None and list(perm.value)[:1] == [0]
     if op == "Flatten":
         return _int_attr(node, "axis", 1) == 1
@@ -452,7 +506,7 @@ def _keeps_axis0(node: ir.Node) -> bool:
 
 def _axes(node: ir.Node) -> list[int] | None:
     """Constant axes from the attribute or (opset 13/18+) the ``axes`` input (Slice: input 3)."""
-    attr = node.attributes.get("axes")
+    attr = attribute(node, "axes")
     if attr is not None:
         return [int(a) for a in attr.value]
     index = 3 if node.op_type == "Slice" else 1
@@ -463,17 +517,20 @@ def _axes(node: ir.Node) -> list[int] | None:
 
 def _dims_static(shape_node: ir.Node) -> bool:
     """True when the dims a Shape/Size node reads are all known integers."""
-    source = shape_node.inputs[0] if shape_node.inputs else None
-    if source is None or source.shape is None:
+    inputs = shape_node.inputs
+    shape = inputs[0].shape if inputs and inputs[0] is not None else None
+    if shape is None:
         return False
-    dims = list(source.shape)
-    if shape_node.op_type == "Shape" and shape_node.attributes:  # start/end: only some of the dims
-        start = _int_attr(shape_node, "start", 0)
-        end = _int_attr(shape_node, "end", len(dims))
-        dims = dims[start:end]
-    return all(isinstance(d, int) for d in dims)
+    dims = list(shape)
+    static = [isinstance(d, int) for d in dims]
+    if all(static):
+        return True
+    if shape_node.op_type != "Shape":
+        return False
+    start, end = _int_attr(shape_node, "start", 0), _int_attr(shape_node, "end", len(dims))
+    return all(static[start:end])  # start/end: only some of the dims
 
 
 def _int_attr(node: ir.Node, name: str, default: int) -> int:
-    attr = node.attributes.get(name)
+    attr = attribute(node, name)
     return default if attr is None else int(attr.value)

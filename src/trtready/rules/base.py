@@ -24,7 +24,7 @@ import onnx_ir as ir
 
 from ..catalog.references import ONNX_TRT_OPERATORS
 from ..catalog.unit import Reference
-from ..ir import source_of
+from ..ir import attribute, source_of
 from ..result import Finding, Severity
 
 if TYPE_CHECKING:
@@ -99,17 +99,17 @@ def describe(node: ir.Node) -> str:
 
 
 def int_attr(node: ir.Node, name: str, default: int) -> int:
-    attr = node.attributes.get(name)
+    attr = attribute(node, name)
     return default if attr is None else int(attr.value)
 
 
 def str_attr(node: ir.Node, name: str, default: str) -> str:
-    attr = node.attributes.get(name)
+    attr = attribute(node, name)
     return default if attr is None else str(attr.value)
 
 
 def ints_attr(node: ir.Node, name: str) -> list[int] | None:
-    attr = node.attributes.get(name)
+    attr = attribute(node, name)
     return None if attr is None else [int(v) for v in attr.value]
 
 

@@ -10,7 +10,8 @@ Indexes (all O(graph) to build, O(1) to query):
 - ``constant(value)``: the value as a numpy array when it is an initializer or
   a Constant node output (memoised);
 - ``shape(value)``: the declared shape, with what ONNX shape inference found where
-  the declaration is missing or has unnamed dims (``inferred_shapes``, by value name);
+  the declaration is missing or has unnamed dims (``inferred_shapes``, by value name: looked up
+  only then, and ``check_model``'s mapping runs inference on the first such lookup);
 - ``kind(value)`` (:class:`~trtready.rules.analysis.ValueKinds`),
   ``possibly_empty(value)`` and ``carries_batch(value)``: analyses found once, on first use;
 - ``batch_dims``: dim 0 of each graph input;
@@ -28,7 +29,7 @@ from typing import Any, TypeVar
 import numpy as np
 import onnx_ir as ir
 
-from ..ir import infer_types_and_shapes, iter_nodes
+from ..ir import infer_types_and_shapes, iter_nodes, named_dims
 from ..trt_ops import TrtRelease
 from .analysis import DATA_DEPENDENT_SHAPE_OPS, BatchSymbols, CarriesBatch, Kind, PossiblyEmpty, ValueKinds
 
@@ -51,27 +52,27 @@ class Context:
         file_size: int | None = None,
         external_data_paths: Iterable[str] = (),
         inferred_shapes: Mapping[str, ir.Shape] | None = None,
+        nodes: Iterable[tuple[str, ir.Node]] | None = None,
     ) -> None:
+        """``nodes``: ``iter_nodes(model.graph)`` when the caller has it already."""
         self.model = model
         self.graph = model.graph
         self.trt = trt
         self.plugins = frozenset(plugins)
         self.file_size = file_size
         self.external_data_paths = tuple(str(p) for p in external_data_paths)
-        self.nodes: list[tuple[str, ir.Node]] = list(iter_nodes(model.graph))
+        self.nodes: list[tuple[str, ir.Node]] = []
         self._by_op: dict[str, list[tuple[str, ir.Node]]] = defaultdict(list)
         self.custom_nodes: list[tuple[str, ir.Node]] = []  # the nodes of other domains, in graph order
-        for entry in self.nodes:
+        for entry in iter_nodes(model.graph) if nodes is None else nodes:  # one pass: every index at once
+            self.nodes.append(entry)
             node = entry[1]
-            if node.domain in STANDARD_DOMAINS:
-                self._by_op[node.op_type].append(entry)
-            else:
-                self.custom_nodes.append(entry)
+            (self._by_op[node.op_type] if node.domain in STANDARD_DOMAINS else self.custom_nodes).append(entry)
         self._shared: dict[Callable[[Context], Any], Any] = {}
         self.kind = ValueKinds()
         producers = chain(self.nodes_of(*DATA_DEPENDENT_SHAPE_OPS), self.custom_nodes)
         self.possibly_empty = PossiblyEmpty(node for _, node in producers)
-        self._inferred = inferred_shapes or {}
+        self._inferred = inferred_shapes if inferred_shapes is not None else {}  # may infer on first use
         self.batch_symbols = BatchSymbols(self.shape(v) for v in self.graph.inputs)
         self.carries_batch = CarriesBatch(self.shape, self.batch_symbols)
         self._constants: dict[ir.Value, Any] = {}
@@ -110,7 +111,12 @@ class Context:
 
     def shape(self, value: ir.Value | None) -> ir.Shape | None:
         """The declared shape, completed by shape inference (see the module doc)."""
-        return None if value is None else merged_shape(value.shape, self._inferred.get(value.name or ""))
+        if value is None:
+            return None
+        declared = value.shape
+        if named_dims(declared):
+            return declared  # what merged_shape keeps: inferred shapes are not looked up
+        return merged_shape(declared, self._inferred.get(value.name or ""))
 
     def is_build_time_constant(self, value: ir.Value) -> bool:
         """Foldable: derives only from constants and Shape/Size of static dims."""

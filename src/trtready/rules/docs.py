@@ -12,9 +12,9 @@ import re
 import sys
 from pathlib import Path
 
-from ..catalog import Kind, Unit, all_units
+from ..catalog import Kind, Unit, all_units, related_units
 
-__all__ = ["render", "unit_section"]
+__all__ = ["related_section", "render", "unit_section"]
 
 DEFAULT_PATH = Path("docs/rules.md")
 
@@ -56,6 +56,15 @@ def unit_section(unit: Unit) -> str:
     for example in unit.examples:
         lines += [f"{example.title}:", "", f"```{example.language}", example.text, "```", ""]
     return "\n".join(lines)
+
+
+def related_section(unit: Unit) -> str:
+    """The codes that act on ``unit`` or that it acts on (``trtready explain -v``), or ``""``."""
+    related = related_units(unit)
+    if not related:
+        return ""
+    lines = ["**Related codes.**", ""] + [f"- {u.id} (`{u.name}`, {u.kind}): {u.summary}" for u in related]
+    return "\n".join(lines) + "\n"
 
 
 def anchor(heading: str) -> str:

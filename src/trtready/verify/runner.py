@@ -20,9 +20,10 @@ import torch
 from ..inputs import batched
 from ..result import VerifyRow
 from .cases import Case
+from ..detection.compare import DetectionSpec, compare_detections
 from .compare import compare_output
 from .paths import DataWatch, PathLog
-from .session import ort_session
+from .session import open_session, ort_session
 
 __all__ = ["References", "default_batches", "ort_session", "run_references", "verify_file"]
 
@@ -56,15 +57,23 @@ class References:
 
 
 def run_references(
-    model: torch.nn.Module, cases: list[Case], *, atol: float, rtol: float, reset: Callable[[], None] | None = None
+    model: torch.nn.Module,
+    cases: list[Case],
+    *,
+    atol: float,
+    rtol: float,
+    reset: Callable[[], None] | None = None,
+    watch: bool = True,
 ) -> References:
     """Run ``model`` (flat inputs -> flat outputs) on every case, watching data-dependent values.
 
     ``reset`` (for a model that changes its own state in forward) runs after every call, so
-    that each case starts from the state the exporters capture."""
+    that each case starts from the state the exporters capture. ``watch=False``: the model is
+    not the one exported (a detector's eager post-processing), so its Python values say
+    nothing about the file."""
     refs = References(items=[])
     for case in cases:
-        refs.items.append(_reference(model, case, refs.paths, reset))
+        refs.items.append(_reference(model, case, refs.paths if watch else None, reset))
     first = next((r for r in refs.items if r.outputs is not None), None)
     if first is not None:
         reruns = [_reference(model, first.case, None, reset) for _ in range(DETERMINISM_RUNS)]
@@ -103,16 +112,18 @@ def verify_file(
     batch_dim: int,
     atol: float,
     rtol: float,
+    detections: DetectionSpec | None = None,
 ) -> list[VerifyRow]:
-    """One row per (case, output). Never raises for a model or runtime failure."""
+    """One row per (case, output); ``detections``: those outputs compared as detections, image by
+    image (:mod:`trtready.detection.compare`). Never raises for a model or runtime failure."""
     try:
-        session = ort_session(onnx_path)
+        session = open_session(onnx_path)  # a file with EfficientNMS_TRT: ORT around it, a reference for it
     except Exception as exc:  # noqa: BLE001 - ORT refusing the file is a verification result
         batches = dict.fromkeys(r.case.batch for r in references.items)
         return [_error_row(b, "*", f"ONNX Runtime cannot load the file: {_first_line(exc)}") for b in batches]
     rows: list[VerifyRow] = []
     for ref in references.items:
-        case_rows = _verify_case(session, ref, input_names, output_names, batch_dim, atol, rtol)
+        case_rows = _verify_case(session, ref, input_names, output_names, batch_dim, atol, rtol, detections)
         for row in case_rows:
             row.case = ref.case.label
             if row.status in ("pass", "fail") and not references.deterministic:  # a match would be chance
@@ -122,7 +133,7 @@ def verify_file(
     return rows
 
 
-def _verify_case(session, ref: Reference, input_names, output_names, batch_dim, atol, rtol) -> list[VerifyRow]:
+def _verify_case(session, ref: Reference, input_names, output_names, batch_dim, atol, rtol, detections=None) -> list[VerifyRow]:
     batch = ref.case.batch
     if ref.outputs is None:
         return [_error_row(batch, "*", ref.error or "PyTorch failed")]
@@ -133,10 +144,16 @@ def _verify_case(session, ref: Reference, input_names, output_names, batch_dim, 
     except Exception as exc:  # noqa: BLE001
         return [_error_row(batch, "*", f"ONNX Runtime failed at batch {batch}: {_ort_message(exc)}")]
     row_dim = batch_dim if _rows_distinct(ref.case.inputs, batch_dim) else None
-    return [
+    grouped = set(detections.names) if detections is not None else set()
+    rows = [
         compare_output(n, batch, np.asarray(got), expected, atol=atol, rtol=rtol, batch_dim=row_dim)
         for n, got, expected in zip(output_names, outs, ref.outputs)
+        if n not in grouped
     ]
+    if detections is not None:
+        got_by_name, ref_by_name = dict(zip(output_names, outs)), dict(zip(output_names, ref.outputs))
+        rows += compare_detections(detections, batch, got_by_name, ref_by_name, rtol=rtol, images=ref.case.inputs[0])
+    return rows
 
 
 def _rows_distinct(inputs: tuple, batch_dim: int) -> bool:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-__all__ = ["ort_session"]
+__all__ = ["PLUGINS_WITH_REFERENCE", "open_session", "ort_session"]
+
+#: TensorRT plugins ONNX Runtime has no kernel for, that :mod:`trtready.detection.plugin_reference`
+#: runs by a reference implementation of their documented semantics.
+PLUGINS_WITH_REFERENCE = ("EfficientNMS_TRT",)
 
 
 def ort_session(path: str):
@@ -13,3 +17,17 @@ def ort_session(path: str):
     options.log_severity_level = 4  # failures are reported by trtready, not logged by ORT
     options.intra_op_num_threads = 2
     return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
+def open_session(path: str):
+    """ONNX Runtime's session for ``path``; when ONNX Runtime refuses the file for lack of a kernel
+    for a plugin with a reference, a :class:`~trtready.detection.plugin_reference.PluginSession`
+    (ONNX Runtime around the plugin nodes, the reference for them). Other failures are raised."""
+    try:
+        return ort_session(path)
+    except Exception as exc:
+        if not any(op_type in str(exc) for op_type in PLUGINS_WITH_REFERENCE):
+            raise
+    from ..detection.plugin_reference import PluginSession  # torch: only for such a file
+
+    return PluginSession(path)

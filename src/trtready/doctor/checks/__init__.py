@@ -6,6 +6,7 @@ from .base import Check
 from .batch_constant import BatchConstant
 from .batch_graph import BatchGraph
 from .capture_failed import CaptureFailed
+from .nms_postprocess import NmsPostprocess
 from .none_input import NoneInput
 from .numpy_constant import NumpyConstant
 from .output_structure import OutputStructure
@@ -20,7 +21,7 @@ from .unconvertible_op import UnconvertibleOp
 __all__ = ["Check", "all_checks"]
 
 CHECKS: tuple[type[Check], ...] = (
-    UnconvertibleOp, PythonValue, TensorBranch, BatchConstant, BatchGraph, StateMutation,
+    UnconvertibleOp, PythonValue, TensorBranch, BatchConstant, BatchGraph, NmsPostprocess, StateMutation,
     NumpyConstant, TensorData, ShapeInplace, TrainingMode, NoneInput, OutputStructure, CaptureFailed,
 )  # fmt: skip
 

@@ -19,6 +19,7 @@ from ...errors import one_line
 from ...inputs import FlatModel, _name, _output_names
 from ..evidence import EagerEvidence, Event
 from ..source import Site, caller_site
+from .nms_watch import NmsWatch, nms_calls
 
 _CONVERSIONS = {
     "item": "item",
@@ -60,7 +61,7 @@ def _inplace(name: str) -> bool:
     return name in _INPLACE_DUNDER or (name.endswith("_") and not name.startswith("_"))
 
 
-def eager_probe(flat: FlatModel, example: tuple) -> EagerEvidence:
+def eager_probe(flat: FlatModel, example: tuple, batch_dim: int = 0) -> EagerEvidence:
     evidence = EagerEvidence()
     root = flat.module
     paths = {id(m): name for name, m in root.named_modules()}
@@ -78,8 +79,9 @@ def eager_probe(flat: FlatModel, example: tuple) -> EagerEvidence:
         original(module, name, value)
 
     torch.nn.Module.__setattr__ = watching_setattr
+    nms = NmsWatch()  # entered first: _Watch, on top, keeps its frame depth
     try:
-        with torch.no_grad(), _Watch(evidence.events, state):
+        with torch.no_grad(), nms, _Watch(evidence.events, state):
             out = flat.call_nested(example)
     except Exception as exc:  # noqa: BLE001 - recorded
         evidence.ok, evidence.error = False, one_line(exc)
@@ -87,6 +89,7 @@ def eager_probe(flat: FlatModel, example: tuple) -> EagerEvidence:
     finally:
         torch.nn.Module.__setattr__ = original
     _describe_outputs(out, evidence)
+    evidence.nms = nms_calls(nms, flat, example, batch_dim)
     return evidence
 
 

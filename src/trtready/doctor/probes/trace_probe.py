@@ -220,7 +220,7 @@ def _unsupported(graph, opset: int) -> list[UnsupportedOp]:
     found = []
     for node in graph.nodes():
         kind = node.kind()
-        if kind.startswith(_SKIP_PREFIX) or registration.registry.is_registered_op(kind.rstrip("_"), opset):
+        if kind.startswith(_SKIP_PREFIX) or registration.registry.is_registered_op(_symbolic_name(kind), opset):
             continue
         if all(v.node().kind() == "prim::Constant" for v in node.inputs()):
             continue  # constant inputs only: folded before conversion
@@ -228,6 +228,11 @@ def _unsupported(graph, opset: int) -> list[UnsupportedOp]:
         found.append(UnsupportedOp(TORCHSCRIPT, kind, site, site.module if site else _scope_module(node)))
     return found
 
+
+def _symbolic_name(kind: str) -> str:
+    """The name the exporter looks its symbolic up by: one trailing ``_`` dropped (``add_`` -> ``add``,
+    ``__and__`` -> ``__and_``), as ``torch.onnx`` does; stripping them all would miss every dunder op."""
+    return kind.removesuffix("_")
 
 
 def _register_symbolics() -> None:

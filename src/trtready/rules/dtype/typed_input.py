@@ -1,8 +1,9 @@
 """Which tensor an op's "Supported Types" column talks about, and the doc's type names (not a rule).
 
 The dtype rules read one table, :func:`dtype_table`, found in one pass over the nodes and shared
-through ``Context.shared``: every node output with its dtype, and every node's typed tensor with
-its dtype. Each rule then reads only the rows it judges (no rule walks every node again).
+through ``Context.shared``: the node outputs, and every node's typed tensor, whose dtype some dtype
+rule refuses somewhere or cannot be told, by dtype. Each rule then reads only the rows of its dtype
+(no rule walks every node again).
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from dataclasses import dataclass
 
 import onnx_ir as ir
 
+from ...errors import InternalError
 from ...result import Finding, Severity
 from ..context import STANDARD_DOMAINS
 
 __all__ = [
+    "REFUSED_ANYWHERE",
+    "REFUSED_BY_SOME_OPS",
     "DtypeTable",
     "doc_type",
     "dtype_findings",
@@ -127,14 +131,24 @@ def unlisted_type(ctx, node: ir.Node, wanted: str) -> str | None:
     return ", ".join(types)
 
 
+#: The dtypes :class:`DtypeTable` keeps rows of (with the unknown ones): what the dtype rules refuse.
+#: A new dtype rule adds its dtype here. Values TensorRT refuses wherever they are (TRT401, TRT404):
+REFUSED_ANYWHERE = frozenset({ir.DataType.DOUBLE, ir.DataType.UINT8})
+#: Data some ops' documented types do not list (TRT402, TRT403):
+REFUSED_BY_SOME_OPS = frozenset({ir.DataType.INT64, ir.DataType.BOOL})
+
+Row = tuple[str, ir.Node, ir.Value]  # (graph path, node, value)
+
+
 @dataclass(frozen=True)
 class DtypeTable:
-    """The dtypes the dtype rules judge, in graph order (subgraphs included)."""
+    """The values the dtype rules judge, by dtype (None: unknown), each list in graph order (subgraphs
+    included). Other rows (FP32, FP16..., most of a model) are not kept."""
 
-    #: node outputs by :func:`value_dtype`: ``(graph path, node, value)``
-    outputs: dict[ir.DataType | None, list[tuple[str, ir.Node, ir.Value]]]
-    #: every node's :func:`typed_value`: ``(graph path, node, tensor, its dtype or None)``
-    typed: list[tuple[str, ir.Node, ir.Value, ir.DataType | None]]
+    #: node outputs by :func:`value_dtype`: :data:`REFUSED_ANYWHERE` and None
+    outputs: dict[ir.DataType | None, list[Row]]
+    #: every node's :func:`typed_value` by its dtype: :data:`REFUSED_BY_SOME_OPS` and None
+    typed: dict[ir.DataType | None, list[Row]]
 
 
 def dtype_table(ctx) -> DtypeTable:
@@ -143,36 +157,49 @@ def dtype_table(ctx) -> DtypeTable:
 
 
 def _dtype_table(ctx) -> DtypeTable:
-    outputs: dict[ir.DataType | None, list[tuple[str, ir.Node, ir.Value]]] = defaultdict(list)
-    typed = []
+    outputs: dict[ir.DataType | None, list[Row]] = defaultdict(list)
+    typed: dict[ir.DataType | None, list[Row]] = defaultdict(list)
     for path, node in ctx.nodes:
         for value in node.outputs:
             dtype = value.dtype  # declared (most are): value_dtype only for the others
-            outputs[dtype if dtype is not None else value_dtype(value)].append((path, node, value))
+            if dtype is None:
+                dtype = value_dtype(value)
+            if dtype is None or dtype in REFUSED_ANYWHERE:
+                outputs[dtype].append((path, node, value))
         value = typed_value(node)
         if value is not None:
             dtype = value.dtype
-            typed.append((path, node, value, dtype if dtype is not None else value_dtype(value)))
-    return DtypeTable(dict(outputs), typed)
+            if dtype is None:
+                dtype = value_dtype(value)
+            if dtype is None or dtype in REFUSED_BY_SOME_OPS:
+                typed[dtype].append((path, node, value))
+    return DtypeTable(dict(outputs), dict(typed))
 
 
 def dtype_findings(rule, ctx, wanted: str) -> Iterator[Finding]:
     """A rule refusing ``wanted`` (``"INT64"``, ``"BOOL"``) data where the op's documented types do not
     list it: one finding per such op, then the INFO notes of :func:`unknown_dtype_findings`."""
+    table = dtype_table(ctx)
     listing: dict[str, tuple[str, ...] | None] = {}
-    unknown = []
-    for path, node, value, dtype in dtype_table(ctx).typed:
-        op = node.op_type
+
+    def refusing(op: str) -> tuple[str, ...] | None:
         if op not in listing:
             types = ctx.trt.types(op)
             listing[op] = types if types and wanted not in types and ctx.trt.supports(op) else None
-        types = listing[op]
-        if types is None:
-            continue
-        if dtype is not None:
-            if doc_type(dtype) == wanted:
+        return listing[op]
+
+    dtypes = sorted(d for d in REFUSED_BY_SOME_OPS if doc_type(d) == wanted)
+    if not dtypes:
+        raise InternalError(f"the dtype table keeps no {wanted} rows: add its dtype to REFUSED_BY_SOME_OPS")
+    for dtype in dtypes:
+        for path, node, _ in table.typed.get(dtype, ()):
+            types = refusing(node.op_type)
+            if types is not None:
                 yield rule.finding(f"{_describe(node)} gets {wanted} data; TensorRT {ctx.trt.version} lists {', '.join(types)}", node, path)
-        elif ctx.constant(value) is None:
+    unknown = []
+    for path, node, value in table.typed.get(None, ()):
+        types = refusing(node.op_type)
+        if types is not None and ctx.constant(value) is None:
             unknown.append((path, node, value, ", ".join(types)))
     yield from unknown_dtype_findings(rule, ctx, wanted, unknown)
 

@@ -7,6 +7,10 @@ from ..base import Rule, Severity, describe
 
 _ATEN_DOMAINS = ("org.pytorch.aten", "pkg.torch.aten")
 
+#: Plugins that ship with TensorRT's plugin library (libnvinfer_plugin), with their README: known, not
+#: missing, in any domain (the parser finds a plugin by op_type); TRT101 leaves them to this rule.
+SHIPPED_PLUGINS = {"EfficientNMS_TRT": refs.EFFICIENT_NMS_PLUGIN.url}
+
 
 def _model(body: str, domain_import: str) -> str:
     return f"""
@@ -52,7 +56,23 @@ class CustomDomainOp(Rule):
                 continue
             if (node.domain, node.op_type) in functions:
                 continue
+            if node.op_type in SHIPPED_PLUGINS:
+                yield _shipped(self, node, path)
+                continue
             yield self.finding(f"{describe(node)} from domain '{node.domain}' {_origin(node)}", node, path)
+        for path, node in ctx.nodes_of(*SHIPPED_PLUGINS):  # the same plugin in the default domain
+            if node.op_type not in ctx.plugins:
+                yield _shipped(self, node, path)
+
+
+def _shipped(rule, node, path):
+    """A note, not an error: TensorRT's own plugin library provides the op."""
+    finding = rule.finding(f"{describe(node)} is a plugin shipped with TensorRT's plugin library libnvinfer_plugin "
+                           f"({SHIPPED_PLUGINS[node.op_type]})", node, path, severity=Severity.INFO)  # fmt: skip
+    finding.fix = ("Nothing to change in the file: build and run the engine with TensorRT's plugin library loaded "
+                   "(trtexec loads it; in your own code call initLibNvInferPlugins, in Python "
+                   "trt.init_libnvinfer_plugins, before parsing).")  # fmt: skip
+    return finding
 
 
 def _origin(node) -> str:

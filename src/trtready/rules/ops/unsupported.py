@@ -5,6 +5,7 @@ from __future__ import annotations
 from ...catalog import references as refs
 from ..base import Rule, Severity, describe
 from ..context import STANDARD_DOMAINS
+from .custom_domain import SHIPPED_PLUGINS
 
 #: What to do in PyTorch for the unsupported ops PyTorch exports most often.
 HINTS = {
@@ -71,7 +72,8 @@ class UnsupportedOp(Rule):
     ]
 
     def check(self, ctx):
-        missing = {op for op in ctx.op_types() if op not in ctx.plugins and ctx.trt.supports(op) is not True}
+        known = ctx.plugins | SHIPPED_PLUGINS.keys()  # TRT102 notes the shipped plugins
+        missing = {op for op in ctx.op_types() if op not in known and ctx.trt.supports(op) is not True}
         if not missing:
             return
         for path, node in ctx.nodes:  # in graph order
