@@ -124,6 +124,27 @@ def test_checking_puts_the_garbage_collector_back_as_it_was(tmp_path):
         gc.enable() if was else gc.disable()
 
 
+def test_what_a_paused_collector_let_pile_up_is_not_walked_at_once_and_frozen_objects_stay_frozen(tmp_path):
+    """The objects a check made go to the oldest generation (no young collection walks them all when
+    the collector comes back); objects a program froze on purpose (before a fork) stay frozen."""
+    from trtready.gc_pause import paused_gc
+
+    gc.collect()
+    with paused_gc():
+        made = [[i] for i in range(50_000)]
+    assert gc.isenabled() and gc.get_count()[0] < 1_000  # not 50k objects waiting in the young generation
+    assert gc.is_tracked(made[-1])
+    frozen = [{"kept": i} for i in range(100)]
+    gc.freeze()
+    try:
+        count = gc.get_freeze_count()
+        check(_untyped_file(tmp_path / "untyped.onnx"))
+        after = gc.get_freeze_count()  # a frozen object freed meanwhile leaves it (a few do)
+        assert count - 100 <= after <= count and after >= len(frozen)  # neither unfrozen nor grown by the check
+    finally:
+        gc.unfreeze()
+
+
 DEFERRED = """
 import sys
 from trtready.cli.main import main

@@ -122,7 +122,8 @@ class RCNNDetector(FixedSizeDetector):
         heads = self.model.roi_heads
         logits = heads.mask_predictor(heads.mask_head(self.pool(heads.mask_roi_pool, features, boxes)))
         logits = logits.reshape(-1, static_size(boxes, 1), *logits.shape[1:])
-        index = labels.clamp(min=0).view(*labels.shape, 1, 1, 1).expand(-1, -1, 1, *logits.shape[-2:])
+        index = torch.where(labels >= 0, labels, torch.zeros_like(labels)).view(  # Clip takes no INT64 in TensorRT
+            *labels.shape, 1, 1, 1).expand(-1, -1, 1, *logits.shape[-2:])
         return logits.gather(2, index)[:, :, 0].sigmoid()  # indexing, not squeeze: squeeze(d) exports as an If
 
     def keypoint_heatmaps(self, features, boxes: Tensor) -> Tensor:
