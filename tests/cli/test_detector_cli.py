@@ -7,7 +7,7 @@ import json
 
 import onnx
 
-from ..cli.runners import run_in
+from .runners import run_in
 
 
 def test_export_a_torchvision_detector_with_k_rows(tmp_path):
