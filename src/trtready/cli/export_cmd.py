@@ -66,7 +66,7 @@ def add_export_options(parser: argparse.ArgumentParser) -> None:
                         "trt.plugins::Plugin (repeatable)")  # fmt: skip
     parser.add_argument("--detections", type=int, default=None, metavar="K",
                         help="detectors: rows per image in the fixed-size outputs (default: the model's own)")  # fmt: skip
-    parser.add_argument("--nms", choices=("onnx", "plugin"), default="onnx",
+    parser.add_argument("--nms", default="onnx", metavar="onnx|plugin",
                         help="detectors: NMS as ONNX NonMaxSuppression (default) or NVIDIA's EfficientNMS_TRT plugin")  # fmt: skip
     parser.add_argument("--allow-pickle", action="store_true",
                         help="load .pt files with full pickle (only for files you trust)")  # fmt: skip
@@ -94,11 +94,12 @@ def _sizes(text: str) -> list[int]:
 
 def run(args: argparse.Namespace) -> int:
     from ..loading import load_spec
-    from ..options import FixSelection
+    from ..options import DetectionOptions, FixSelection
     from ..report.console import progress_status
 
     report = ReportOptions.from_args(args)  # an unknown --select/--ignore code fails before the model is loaded
     FixSelection(skip=tuple(args.skip_fix))  # so does an unknown --skip-fix name
+    DetectionOptions(args.detections, args.nms)  # and --detections / --nms
     with progress_status(quiet=report.quiet) as say:
         say(f"loading {args.spec}")
         loaded = load_spec(args.spec, allow_pickle=args.allow_pickle)
