@@ -13,8 +13,15 @@ the model as it was before any exporter ran (exporters run in their own forks).
 Judging, the same for every tool: ``independent_verify.verify`` (ONNX Runtime
 against the eager model on ``entry.data(batch, seed)`` at batches 1, 2, 3, 8 and
 several seeds), ``trtready.check(path, trt="10.1")`` for error-level TensorRT
-findings, and the node count (``onnx``, subgraphs included).
+findings, the node count (``onnx``, subgraphs included) and the file's ONNX Runtime
+latency (``independent_verify.latency_ms``: median of 5 runs at batch 2 after a warm-up).
 READY = exported + right at every batch + no TensorRT error.
+
+Measured per tool as well: ``seconds`` (export, plus the simplifier), ``peak_mb`` (the most
+the tool's export and simplify children added to their resident memory over their start,
+see :class:`PeakMemory`) and, for trtready, its own per-stage seconds (``steps``). With
+``--warm`` each model's process first runs every tool on a tiny model, so that neither
+counts the libraries' first imports. The zoo's peer tables are in ``_tables.py``.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import os
 import pickle
 import platform
 import re
+import resource
 import select
 import signal
 import statistics
@@ -37,6 +45,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
+
+from _tables import markdown, print_peer_tables
 
 PLAIN = ("torchscript", "dynamo")
 BEST_PLAIN = "best plain"
@@ -44,7 +55,7 @@ OPSET = 18
 TRT_RELEASE = "10.1"
 VERDICTS = ("exported", "right_export", "right_others", "trt_clean", "ready")
 HEADERS = ("tool", "exported", "verified @ export batch", "verified @ other batches", "TRT-clean", "READY")
-SIZE_HEADERS = ("median nodes", "median export seconds")
+SIZE_HEADERS = ("median nodes", "median export seconds", "median ORT ms", "median peak MB")
 VERSIONED = ("torch", "torchvision", "onnx", "onnxruntime", "onnxscript", "onnxsim", "onnxslim", "timm",
              "transformers", "trtready")  # fmt: skip
 MATRIX_KEY = "READY; x no file; W wrong at the export batch; B wrong at another batch; T TensorRT errors"
@@ -134,6 +145,55 @@ def one_line(exc: BaseException) -> str:
 
 
 # =============================================================================
+# memory: what a forked child adds to its resident set
+# =============================================================================
+
+
+class PeakMemory:
+    """The most this process (or any child it waited for) had resident, over its resident set at the start, in MB.
+
+    ``with PeakMemory() as peak: ...; peak.added_mb``. At the start it resets the peak
+    (``/proc/self/clear_refs`` "5" sets ``VmHWM`` to the current RSS) and reads ``VmRSS``; at the end
+    it reads ``VmHWM`` and the children's ``ru_maxrss`` (trtready exports in forked children of its own;
+    a forked child starts with its parent's resident pages counted). Meant for a freshly forked child:
+    the pages it shares with the model process count in its start, so only what it adds is measured.
+    ``added_mb`` is None where ``/proc`` cannot tell (not Linux).
+    """
+
+    def __enter__(self) -> Self:
+        self.added_mb: float | None = None
+        self._start_kb = _reset_peak()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        peak_kb = _proc_status_kb("VmHWM")
+        if self._start_kb is None or peak_kb is None:
+            return
+        children_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # kB on Linux
+        self.added_mb = round(max(0, max(peak_kb, children_kb) - self._start_kb) / 1024, 1)
+
+
+def _reset_peak() -> int | None:
+    """Reset this process's ``VmHWM`` to its current RSS; that RSS in kB (None without ``/proc``)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        return None
+    return _proc_status_kb("VmRSS")
+
+
+def _proc_status_kb(field: str) -> int | None:
+    """A ``/proc/self/status`` field in kB (``VmRSS``, ``VmHWM``)."""
+    try:
+        with open("/proc/self/status") as f:
+            line = next((line for line in f if line.startswith(field + ":")), None)
+    except OSError:
+        return None
+    return int(line.split()[1]) if line else None
+
+
+# =============================================================================
 # child side: one model, every tool
 # =============================================================================
 
@@ -158,7 +218,6 @@ class ModelCase:
 
     def _outputs(self, inputs: tuple) -> list:
         import torch
-
         from independent_verify import tensor_leaves
 
         with torch.no_grad():
@@ -221,11 +280,12 @@ def export_trtready(case: ModelCase, path: str) -> dict:
     written = bool(report["written"])
     if written and result.output_path != path:
         raise RuntimeError(f"trtready wrote {result.output_path}, not {path}")
-    row = dict(
-        self_ok=bool(result), self_verified=report["verified"], self_written=written, self_errors=report["errors"],
-        self_counts=report["counts"], chosen=report["chosen"], choice_reason=report["choice_reason"],
-        self_failure=_self_failure(report),
-    )  # fmt: skip
+    row = {
+        "self_ok": bool(result), "self_verified": report["verified"], "self_written": written,
+        "self_errors": report["errors"], "self_counts": report["counts"], "chosen": report["chosen"],
+        "choice_reason": report["choice_reason"], "self_failure": _self_failure(report),
+        "steps": {stage: round(s, 3) for stage, s in (report.get("steps") or {}).items()},  # "<attempt>: <stage>" -> s
+    }  # fmt: skip
     if not written:
         row["error"] = "no file written: " + ("; ".join(report["errors"]) or "no reason given")
     return row
@@ -283,11 +343,13 @@ def make_file(case: ModelCase, base: str, path: str) -> dict:
     torch.set_num_threads(1)
     row: dict = {}
     start = time.perf_counter()
-    try:
-        row |= EXPORTERS[base](case, path)
-    except Exception as exc:  # noqa: BLE001 - the tool's failure is its row
-        row["error"] = f"{type(exc).__name__}: {one_line(exc)}"
+    with PeakMemory() as peak:
+        try:
+            row |= EXPORTERS[base](case, path)
+        except Exception as exc:  # noqa: BLE001 - the tool's failure is its row
+            row["error"] = f"{type(exc).__name__}: {one_line(exc)}"
     row["seconds"] = round(time.perf_counter() - start, 2)
+    row["export_peak_mb"] = peak.added_mb
     row["exported"] = "error" not in row and Path(path).is_file()
     return row
 
@@ -303,28 +365,42 @@ def finish_tool(case: ModelCase, tool: str, raw: str, workdir: str) -> dict:
     if simplifier:
         path = str(Path(workdir) / f"{tool}.onnx")
         start = time.perf_counter()
-        try:
-            SIMPLIFIERS[simplifier](raw, path)
-        except Exception as exc:  # noqa: BLE001 - the simplifier's failure is the tool's row
-            return dict(exported=False, error=f"{simplifier}: {type(exc).__name__}: {one_line(exc)}",
-                        simplify_seconds=round(time.perf_counter() - start, 2))  # fmt: skip
-        row["simplify_seconds"] = round(time.perf_counter() - start, 2)
+        with PeakMemory() as peak:
+            try:
+                SIMPLIFIERS[simplifier](raw, path)
+            except Exception as exc:  # noqa: BLE001 - the simplifier's failure is the tool's row
+                row["error"] = f"{simplifier}: {type(exc).__name__}: {one_line(exc)}"
+        row |= {"simplify_seconds": round(time.perf_counter() - start, 2), "simplify_peak_mb": peak.added_mb}
+        if "error" in row:
+            return row | {"exported": False}
     return row | judge(path, case)
 
 
 def judge(path: str, case: ModelCase) -> dict:
     """Independent verification at every batch and seed, TensorRT errors from trtready.check, node count."""
-    import trtready
-
     from independent_verify import verify
+
+    import trtready
 
     verdict = verify(path, case.model, case.entry.data, case.input_names)
     check = trtready.check(path, trt=TRT_RELEASE)
     trt_errors = Counter(f"{f.rule_id} {f.name}" for f in check.findings if f.severity == "error")
-    return dict(
-        right_export=verdict.right_export, right_others=verdict.right_others, verify=verdict.to_dict(),
-        trt_clean=not trt_errors, trt_errors=dict(trt_errors), nodes=count_nodes(path),
-    )  # fmt: skip
+    return {
+        "right_export": verdict.right_export, "right_others": verdict.right_others, "verify": verdict.to_dict(),
+        "trt_clean": not trt_errors, "trt_errors": dict(trt_errors), "nodes": count_nodes(path),
+    } | ort_latency(path, case, verdict.session_error is None)  # fmt: skip
+
+
+def ort_latency(path: str, case: ModelCase, loads: bool) -> dict:
+    """``ort_ms``: the file's ONNX Runtime latency at batch 2 (None when ONNX Runtime cannot load or run it)."""
+    from independent_verify import latency_ms
+
+    if not loads:
+        return {"ort_ms": None}
+    try:
+        return {"ort_ms": latency_ms(path, case.entry.data, case.input_names)}
+    except Exception as exc:  # noqa: BLE001 - a file ONNX Runtime cannot run has no latency
+        return {"ort_ms": None, "ort_error": f"{type(exc).__name__}: {one_line(exc)[:200]}"}
 
 
 def count_nodes(path: str) -> int:
@@ -342,6 +418,49 @@ def count_nodes(path: str) -> int:
     return count(onnx.load(path, load_external_data=False).graph)
 
 
+def warm_up(tools: list[str], workdir: str) -> None:
+    """Every base exporter and simplifier of the run once on a tiny model, in the model process (``--warm``).
+
+    The forks then start with the libraries each tool imports lazily already loaded (torch.export and
+    the dynamo exporter alone add about 160 MB and 4-5 s on first use), so ``seconds`` and ``peak_mb``
+    measure the work on the model rather than first imports. A failure here is logged and ignored.
+    """
+    import torch
+
+    tiny = torch.nn.Sequential(torch.nn.Linear(4, 2), torch.nn.ReLU()).eval()
+    example = (torch.randn(2, 4),)
+    raw = str(Path(workdir) / "warm-up.onnx")
+    for base in dict.fromkeys(split_tool(t)[0] for t in tools):
+        try:
+            WARMERS[base](tiny, example, raw)
+        except Exception as exc:  # noqa: BLE001 - only a warm-up
+            print(f"warm-up of {base} failed: {type(exc).__name__}: {one_line(exc)}", file=sys.stderr)
+    for simplifier in dict.fromkeys(s for t in tools if (s := split_tool(t)[1])):
+        try:
+            SIMPLIFIERS[simplifier](raw, str(Path(workdir) / f"warm-up-{simplifier}.onnx"))
+        except Exception as exc:  # noqa: BLE001 - only a warm-up
+            print(f"warm-up of {simplifier} failed: {type(exc).__name__}: {one_line(exc)}", file=sys.stderr)
+
+
+def _warm_torch_onnx(dynamo: bool):
+    def export(model, example: tuple, path: str) -> None:
+        import torch
+
+        with torch.no_grad():
+            torch.onnx.export(model, example, path, dynamo=dynamo, opset_version=OPSET)
+
+    return export
+
+
+def _warm_trtready(model, example: tuple, path: str) -> None:
+    import trtready
+
+    trtready.export(model, example, path, trt=TRT_RELEASE)
+
+
+WARMERS = {"torchscript": _warm_torch_onnx(False), "dynamo": _warm_torch_onnx(True), "trtready": _warm_trtready}
+
+
 def child_main(bench: Bench, opts) -> int:
     """Run every tool on one model (``--child NAME``) and append a JSON row per tool to ``--rows``."""
     import torch
@@ -355,6 +474,8 @@ def child_main(bench: Bench, opts) -> int:
         return 1
     tools = opts.tools.split(",")
     with tempfile.TemporaryDirectory(prefix=f"{bench.name}-{entry.name}-") as workdir:
+        if opts.warm:
+            warm_up(tools, workdir)
         for base in dict.fromkeys(split_tool(t)[0] for t in tools):
             raw = str(Path(workdir) / f"{base}.onnx")
             try:
@@ -375,7 +496,7 @@ def child_main(bench: Bench, opts) -> int:
 
 def _finish(case: ModelCase, tool: str, raw: str, workdir: str, made: dict, timeout: float) -> dict:
     """The tool's row: the export's, then (if there is a file) simplification and judging in a fork."""
-    row = dict(made)
+    row = dict(made) | {"peak_mb": made.get("export_peak_mb")}
     if not made["exported"]:
         if split_tool(tool)[1] and "error" in made:
             row["error"] = f"{split_tool(tool)[0]} export: {made['error']}"
@@ -387,7 +508,13 @@ def _finish(case: ModelCase, tool: str, raw: str, workdir: str, made: dict, time
             return row | {"exported": False, "error": f"harness: {exc}"}
         row["judge_error"] = f"harness: {exc}"
     row["seconds"] = round(made["seconds"] + row.get("simplify_seconds", 0.0), 2)
+    row["peak_mb"] = _max_known(made.get("export_peak_mb"), row.get("simplify_peak_mb"))
     return row
+
+
+def _max_known(*values: float | None) -> float | None:
+    known = [v for v in values if v is not None]
+    return max(known) if known else None
 
 
 def _append(rows_path: str, row: dict) -> None:
@@ -409,6 +536,7 @@ def run_model(bench: Bench, entry, label: str, opts, tools: list[str]) -> list[d
     cmd = [sys.executable, str(Path(bench.script).resolve()), "--child", entry.name, "--rows", rows_path,
            "--tools", ",".join(tools), "--timeout", str(opts.timeout)]  # fmt: skip
     cmd += ["--keep", opts.keep] if opts.keep else []
+    cmd += ["--warm"] if opts.warm else []
     model_timeout = opts.model_timeout or len(tools) * opts.timeout + 120
     start = time.perf_counter()
     with open(log_dir / f"{entry.name}.log", "w") as log:
@@ -491,15 +619,15 @@ def _median(values: list) -> float | None:
 
 
 def summarize(rows: list[dict], tools: list[str]) -> list[dict]:
-    """Per tool: counts and percentages of every verdict over the models of the run; median nodes and seconds."""
+    """Per tool: counts and percentages of every verdict over the models of the run; median nodes, export
+    seconds, ONNX Runtime ms and peak MB over the files it wrote (None where no row has the value)."""
     n = len({r["model"] for r in rows}) or 1
     out = []
     for tool in tools:
         got = [r for r in rows if r["tool"] == tool]
         counts = {key: sum(r[key] for r in got) for key in VERDICTS}
         exported = [r for r in got if r["exported"]]
-        sizes = dict(nodes=_median([r.get("nodes") for r in exported]),
-                     seconds=_median([r.get("seconds") for r in exported]))  # fmt: skip
+        sizes = {key: _median([r.get(key) for r in exported]) for key in ("nodes", "seconds", "ort_ms", "peak_mb")}
         out.append({"tool": tool, "models": n} | counts | {f"{k}_pct": 100 * v / n for k, v in counts.items()} | sizes)
     return out
 
@@ -510,7 +638,7 @@ def self_verdicts(rows: list[dict]) -> dict:
     false_alarms = [r for r in written if not r.get("self_ok") and r["right_others"]]
     false_passes = [r for r in written if r.get("self_ok") and not r["right_others"]]
     agree = len(written) - len(false_alarms) - len(false_passes)
-    return dict(written=len(written), agree=agree, false_alarms=false_alarms, false_passes=false_passes)
+    return {"written": len(written), "agree": agree, "false_alarms": false_alarms, "false_passes": false_passes}
 
 
 def cell(row: dict | None) -> str:
@@ -523,17 +651,12 @@ def cell(row: dict | None) -> str:
     return numeric + ("" if row["trt_clean"] else "T")
 
 
-def markdown(headers, cells) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    return "\n".join(lines + ["| " + " | ".join(c) + " |" for c in cells])
-
-
 def summary_cells(summary: list[dict], size_columns: bool) -> list[list[str]]:
     cells = []
     for s in summary:
         line = [s["tool"]] + [f"{s[k]} ({s[k + '_pct']:.0f}%)" for k in VERDICTS]
         if size_columns:
-            line += [_fmt(s["nodes"], 0), _fmt(s["seconds"], 1)]
+            line += [_fmt(s["nodes"], 0), _fmt(s["seconds"], 1), _fmt(s.get("ort_ms"), 2), _fmt(s.get("peak_mb"), 0)]
         cells.append(line)
     return cells
 
@@ -548,7 +671,7 @@ def shown_tools(tools: list[str]) -> list[str]:
     return shown + (["trtready"] if "trtready" in tools else [])
 
 
-def report(bench: Bench, rows: list[dict], tools: list[str], seconds: float) -> None:
+def report(bench: Bench, rows: list[dict], tools: list[str], seconds: float, warm: bool = False) -> None:
     """Print the summary table, trtready's self-verdict agreement, the per-model matrix and the lists."""
     from independent_verify import BATCHES
 
@@ -560,8 +683,11 @@ def report(bench: Bench, rows: list[dict], tools: list[str], seconds: float) -> 
     headers = HEADERS + (SIZE_HEADERS if bench.size_columns else ())
     print(markdown(headers, summary_cells(summarize(all_rows, shown), bench.size_columns)))
     if bench.size_columns:
-        print("\n(median nodes and export seconds over the files each tool wrote; a simplified file's seconds include "
-              "its export; trtready's include its own verification and any second exporter attempt)")  # fmt: skip
+        print("\n(medians over the files each tool wrote; a simplified file's seconds include its export; trtready's "
+              "include its own verification and any second exporter attempt; ORT ms: ONNX Runtime CPU, one thread, "
+              "batch 2; peak MB: resident memory the export and simplify processes added; "
+              + ("libraries warmed up first (--warm)" if warm else "first imports included: run with --warm to "
+                 "leave them out") + ")")  # fmt: skip
     by = _index(all_rows)
     if "trtready" in tools:
         sv = self_verdicts(rows)
@@ -570,11 +696,14 @@ def report(bench: Bench, rows: list[dict], tools: list[str], seconds: float) -> 
               f"{len(sv['false_passes'])} false passes (says verified, independently wrong)")  # fmt: skip
     print(f"\n## Per model ({MATRIX_KEY})\n")
     models = list(dict.fromkeys(r["model"] for r in rows))
-    matrix = [[m, by[(m, shown[0])]["pattern"], *(cell(by.get((m, t))) for t in shown)] for m in models]
+    patterns = {r["model"]: r["pattern"] for r in reversed(rows)}
+    matrix = [[m, patterns[m], *(cell(by.get((m, t))) for t in shown)] for m in models]
     print(markdown(["model", "pattern", *shown], matrix))
     print_groups(all_rows, shown)
     if "trtready" in tools:
         print_lists(rows, all_rows)
+    if bench.size_columns:
+        print_peer_tables(rows)
 
 
 def print_groups(all_rows: list[dict], shown: list[str]) -> None:
@@ -650,7 +779,6 @@ def check_entries(entries, slow_forward: float | None) -> int:
 def _reference_issues(model, entry, slow_forward: float | None) -> tuple[float, list[str]]:
     """(slowest forward in seconds, issues): degenerate or non-finite references at every batch and seed."""
     import numpy as np
-
     from independent_verify import BATCHES, SEEDS, is_degenerate, reference_outputs
 
     slowest, issues = 0.0, []
@@ -671,9 +799,8 @@ def _reference_issues(model, entry, slow_forward: float | None) -> tuple[float, 
 
 def _zero_d_issues(entry) -> list[str]:
     """0-d inputs must take more than one value over the verifier's seeds and differ from the example's."""
-    from torch.utils import _pytree as pytree
-
     from independent_verify import SEEDS
+    from torch.utils import _pytree as pytree
 
     example = pytree.tree_leaves(entry.example())
     issues = []
@@ -701,6 +828,9 @@ def parse(bench: Bench, argv=None):
                    help="seconds per tool and model: export, simplifying, judging (default %(default)s)")  # fmt: skip
     p.add_argument("--model-timeout", type=float, default=0, help="seconds per model (default: tools x timeout + 120)")
     p.add_argument("--out", help="write the rows, the summary and the settings as JSON")
+    p.add_argument("--warm", action="store_true",
+                   help="run every tool once on a tiny model in each model's process first, so that export "
+                        "seconds and peak MB leave out the libraries' first imports")  # fmt: skip
     p.add_argument("--keep", help="keep every ONNX file (and trtready's JSON report) under this directory")
     p.add_argument("--logs", default=os.path.join(tempfile.gettempdir(), f"{bench.name}-logs"),
                    help="per-model logs (default: %(default)s)")  # fmt: skip
@@ -741,11 +871,11 @@ def main(bench: Bench, argv=None) -> int:
     for i, entry in enumerate(entries, 1):
         rows += run_model(bench, entry, f"[{i}/{len(entries)}]", opts, tools)
         if opts.out:  # saved as we go: an interrupted run keeps its rows
-            save(opts.out, rows, tools, time.perf_counter() - start)
+            save(opts.out, rows, tools, time.perf_counter() - start, opts.warm)
     seconds = time.perf_counter() - start
-    report(bench, rows, tools, seconds)
+    report(bench, rows, tools, seconds, opts.warm)
     if opts.out:
-        save(opts.out, rows, tools, seconds)
+        save(opts.out, rows, tools, seconds, opts.warm)
         print(f"\nrows: {opts.out}")
     return 0
 
@@ -755,24 +885,24 @@ def report_saved(bench: Bench, path: str) -> int:
     data = json.loads(Path(path).read_text())
     rows = [r for r in data["rows"] if r["tool"] != BEST_PLAIN]
     tools = [t for t in bench.tools if any(r["tool"] == t for r in rows)]
-    report(bench, rows, tools, data["seconds"])
+    report(bench, rows, tools, data["seconds"], bool(data.get("settings", {}).get("warm")))
     return 0
 
 
-def save(path: str, rows: list[dict], tools: list[str], seconds: float) -> None:
+def save(path: str, rows: list[dict], tools: list[str], seconds: float, warm: bool = False) -> None:
     """The rows (best plain included), the summary, trtready's self-verdict counts, settings and versions."""
     from independent_verify import ATOL_SCALE, BATCHES, EXPORT_BATCH, RTOL, SEEDS
 
     all_rows = rows + best_plain_rows(rows)
     sv = self_verdicts(rows)
-    data = dict(
-        seconds=round(seconds, 1), versions=_versions(),
-        settings=dict(opset=OPSET, trt=TRT_RELEASE, export_batch=EXPORT_BATCH, batches=BATCHES, seeds=SEEDS,
-                      rtol=RTOL, atol=f"{ATOL_SCALE} * max(1, rms(reference))"),
-        summary=summarize(all_rows, shown_tools(tools)),
-        self_verdicts={k: (v if isinstance(v, int) else [r["model"] for r in v]) for k, v in sv.items()},
-        rows=all_rows,
-    )  # fmt: skip
+    data = {
+        "seconds": round(seconds, 1), "versions": _versions(),
+        "settings": {"opset": OPSET, "trt": TRT_RELEASE, "export_batch": EXPORT_BATCH, "batches": BATCHES,
+                     "seeds": SEEDS, "rtol": RTOL, "atol": f"{ATOL_SCALE} * max(1, rms(reference))", "warm": warm},
+        "summary": summarize(all_rows, shown_tools(tools)),
+        "self_verdicts": {k: (v if isinstance(v, int) else [r["model"] for r in v]) for k, v in sv.items()},
+        "rows": all_rows,
+    }  # fmt: skip
     tmp = f"{path}.tmp"
     with open(tmp, "w") as f:
         json.dump(data, f, indent=1, default=str)
@@ -795,9 +925,9 @@ def _versions() -> dict:
 def _git_state(repo: Path) -> str | None:
     """HEAD of the repository trtready runs from, with "+dirty" when src/ has uncommitted changes."""
     try:
-        run = dict(cwd=repo, capture_output=True, text=True, check=False)
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], **run)
-        dirty = subprocess.run(["git", "status", "--porcelain", "src"], **run)
+        run = {"cwd": repo, "capture_output": True, "text": True}
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], check=False, **run)
+        dirty = subprocess.run(["git", "status", "--porcelain", "src"], check=False, **run)
     except OSError:
         return None
     return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "") if head.returncode == 0 else None

@@ -2,6 +2,7 @@
 
     verdict = verify("model.onnx", model, entry.data, ["images"])
     verdict.right_export, verdict.right_others, verdict.first_failure
+    latency_ms("model.onnx", entry.data, ["images"])   # median ONNX Runtime ms at batch 2
 
 ONNX Runtime (CPU) and the eager model are fed the same realistic inputs,
 ``data(batch, seed)``, at batches 1, 2 (the export batch), 3 and 8 and with
@@ -27,11 +28,16 @@ A reference that is *degenerate* (empty, or every element equal) still has to
 match, but is noted: parity on a constant proves little. The eager model runs on
 a fresh deep copy per call, so a model that updates its own state in ``forward``
 is compared on its first call, like a stateless graph.
+
+``latency_ms`` times the file in a session with the same options (CPU, one thread): one
+warm-up run, then the median of 5 runs on ``data(2, 0)``.
 """
 
 from __future__ import annotations
 
 import copy
+import statistics
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -49,6 +55,7 @@ __all__ = [
     "OutputCheck",
     "compare",
     "is_degenerate",
+    "latency_ms",
     "reference_outputs",
     "tensor_leaves",
     "verify",
@@ -57,6 +64,7 @@ __all__ = [
 EXPORT_BATCH = 2
 BATCHES = (1, 2, 3, 8)
 SEEDS = (1, 2, 3)  # the export example is seed 0; these differ from it
+LATENCY_RUNS = 5  # timed ONNX Runtime runs after one warm-up; the median is reported
 RTOL = 1e-3
 ATOL_SCALE = 1e-4  # atol = ATOL_SCALE * max(1, rms(reference))
 
@@ -134,11 +142,11 @@ class FileVerdict:
         return sorted({c.batch for c in self.checks if not c.right})
 
     def to_dict(self, with_checks: bool = False) -> dict:
-        data = dict(
-            right_export=self.right_export, right_others=self.right_others, right=self.right,
-            wrong_batches=self.wrong_batches(), first_failure=self.first_failure,
-            degenerate_outputs=self.degenerate_outputs, notes=self.notes, session_error=self.session_error,
-        )  # fmt: skip
+        data = {
+            "right_export": self.right_export, "right_others": self.right_others, "right": self.right,
+            "wrong_batches": self.wrong_batches(), "first_failure": self.first_failure,
+            "degenerate_outputs": self.degenerate_outputs, "notes": self.notes, "session_error": self.session_error,
+        }  # fmt: skip
         if with_checks:
             data["checks"] = [asdict(c) for c in self.checks]
         return data
@@ -296,6 +304,26 @@ def verify(
     if degenerate:
         verdict.notes.append(f"degenerate (constant or empty) reference for outputs {degenerate} at some batch/seed")
     return verdict
+
+
+def latency_ms(
+    path: str, data: Callable[[int, int], tuple], input_names: Sequence[str], *,
+    batch: int = EXPORT_BATCH, runs: int = LATENCY_RUNS,
+) -> float:
+    """Median ONNX Runtime (CPU, one thread) wall time of one run on ``data(batch, 0)``, in ms, after a warm-up.
+
+    The session has :func:`verify`'s options; loading it and preparing the inputs are not timed.
+    Raises what ONNX Runtime raises.
+    """
+    session = _session(path)
+    feeds = _feeds(session, input_names, data(batch, 0))
+    session.run(None, feeds)  # warm-up: first-run allocations and kernel selection
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        session.run(None, feeds)
+        times.append(time.perf_counter() - start)
+    return round(1000 * statistics.median(times), 3)
 
 
 def _keeps_numbers(session: ort.InferenceSession, model: torch.nn.Module, inputs: tuple) -> bool:

@@ -5,6 +5,7 @@
     python benchmarks/zoo.py --only bert,seed_ --tools torchscript,dynamo,trtready
     python benchmarks/zoo.py --check-zoo                  # sanity-check the models and their data
     python benchmarks/zoo.py --report zoo.json            # the tables of a saved run
+    nice -n 10 python benchmarks/zoo.py --warm --out zoo.json   # seconds and peak MB without first imports
 
 The models (``zoo_models.py``) are real architectures (torchvision, timm,
 transformers from small configs) with random weights, batch norms re-estimated
@@ -15,7 +16,11 @@ every file, trtready's included, judged the same way by ``independent_verify``
 (ONNX Runtime against the eager model at batches 1, 2, 3, 8 and three seeds)
 and ``trtready.check(path, trt="10.1")``. trtready is called as a user calls it,
 ``trtready.export(model, example, path, trt="10.1")``; its own verdict is only
-compared with the independent one. See benchmarks/README.md ("Model zoo").
+compared with the independent one. Per tool and model it also records export
+seconds, the peak memory its processes added, the ONNX Runtime latency of its
+file and, for trtready, its own per-stage seconds; the run ends with the peer
+tables (``_tables.py``): trtready beside the smaller of TorchScript + onnxsim and
+dynamo + onnxslim, model by model. See benchmarks/README.md ("Model zoo").
 """
 
 from __future__ import annotations

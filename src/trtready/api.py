@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from .attempts import make_attempt, pinned_batch, retrace_attempt
+from .attempts import let_go_of_work_folder, make_attempt, pinned_batch, retrace_attempt
 from .catalog.declared import DIAGNOSIS_SKIPPED, PLUGIN_UNVERIFIED
 from .exporters.retrace import PASS_NAME as RETRACE_PASS
 from .errors import UserError, one_line
@@ -28,7 +28,8 @@ from .planning import Plan, make_plan, static_path
 from .plugins import resolve_plugins
 from .report.trtexec import trtexec_command
 from .result import Artifact, Attempt, Finding, Result, WrittenFile
-from .selection import choose_attempt, is_clean, score
+from .selection import choose_attempt, is_clean, score, shortfall
+from .timing import timed
 from .verify import DEFAULT_ATOL, DEFAULT_RTOL
 from .verify.user_data import load_verify_data
 from .workspace import check_output_path, work_dir
@@ -146,33 +147,40 @@ def _detector(model: torch.nn.Module, args: tuple, options: ExportOptions):
 
 
 def _export_one(result, flat, input_names, output_names, path, options, *, batch, user_data, say, detector=None) -> None:
-    plan = make_plan(flat, input_names, output_names, options, batch, user_data, detector)
+    with timed(result.steps, "plan (PyTorch references)"):
+        plan = make_plan(flat, input_names, output_names, options, batch, user_data, detector)
     flat.example = plan.example
     result.options["export_batch"] = plan.export_batch
     result.options["verify_batches"] = plan.batches
     with work_dir() as tmp:
         attempts = _run_ladder(result, plan, options, tmp, say, batch)
         result.attempts += attempts
+        _add_attempt_steps(result, attempts)
         if options.diagnose and any(not a.ok for a in attempts) and not any(_clean(a, options) for a in attempts):
             say("an exporter failed: diagnosing the PyTorch model")
-            _add_diagnosis(result, flat, options)
+            with timed(result.steps, "diagnose (doctor)"):
+                _add_diagnosis(result, flat, options)
         chosen, reason = choose_attempt(attempts, options.batch.dynamic)
         if chosen is None:
             result.errors.append("no exporter produced a model: " + "; ".join(f"{a.label}: {a.error}" for a in attempts))
             return
-        _record_chosen(result, chosen, reason, plan, path, say)
+        with timed(result.steps, "write"):
+            _record_chosen(result, chosen, reason, plan, path, say)
         if detector is not None and options.detection.nms == "plugin" and options.verifies:
             from .detection.plugin_reference import describe_plugin_proof
 
             result.notes.append(f"{path.name}: {describe_plugin_proof(chosen.model)}")
+        let_go_of_work_folder(attempts, tmp, chosen, path if any(a.path == str(path) for a in result.artifacts) else None)
 
 
 def _run_ladder(result: Result, plan: Plan, options: ExportOptions, tmp: Path, say: Progress, batch) -> list[Attempt]:
     """Each exporter in turn (with rewrites, then plain when the rewrites hurt), until one is clean."""
     plugin_nodes = bool(options.plugins) or (plan.detections is not None and options.detection.nms == "plugin")
-    order = _exporter_order(options.exporter, plan.flat.module, plugin_nodes)
+    order = _exporter_order(options.exporter, plan.flat.module, plugin_nodes, detector=plan.detections is not None)
     attempts: list[Attempt] = []
     for index, name in enumerate(order):
+        if attempts and options.exporter == "auto":
+            result.notes.append(f"tried the {name} exporter too: {_why_not_enough(attempts, options)}")
         say(f"exporting with the {name} exporter" + (f" at batch {batch}" if batch else ""))
         attempts += _exporter_attempts(result, name, plan, options, tmp, say)
         clean = next((a for a in attempts if _clean(a, options)), None)
@@ -182,6 +190,20 @@ def _run_ladder(result: Result, plan: Plan, options: ExportOptions, tmp: Path, s
                                     "was verified, kept its dynamic batch and has no TensorRT errors")  # fmt: skip
             break
     return attempts
+
+
+def _why_not_enough(attempts: list[Attempt], options: ExportOptions) -> str:
+    """Why the attempts so far did not end the ladder (the best one's shortfall)."""
+    best = min(attempts, key=lambda a: score(a, options.batch.dynamic))
+    return shortfall(best, options.batch.dynamic) or "no clean file yet"
+
+
+def _add_attempt_steps(result: Result, attempts: list[Attempt]) -> None:
+    """Each attempt's stages in the run's steps, as ``"<attempt>: <stage>"``."""
+    for attempt in attempts:
+        for stage, seconds in attempt.steps.items():
+            key = f"{attempt.label}: {stage}"
+            result.steps[key] = result.steps.get(key, 0.0) + seconds
 
 
 def _exporter_attempts(result: Result, name: str, plan: Plan, options: ExportOptions, tmp: Path, say) -> list[Attempt]:
@@ -306,11 +328,15 @@ def _plugins_unverified(plugins: dict) -> Finding:
     )  # fmt: skip
 
 
-def _exporter_order(exporter: str, module: torch.nn.Module, with_plugins: bool = False) -> list[str]:
+def _exporter_order(exporter: str, module: torch.nn.Module, with_plugins: bool = False, *, detector: bool = False) -> list[str]:
+    """The exporters to try, in turn. torch.export first: after simplification its graphs are the
+    smaller ones (the zoo benchmark: transformers, Swin, MobileViT, ShuffleNet...), and it never
+    bakes a data-dependent Python value into the file; the TorchScript exporter is the fallback
+    (a failed capture, a pinned batch, numbers that differ). TorchScript first for a detector
+    (torch.export cannot capture the post-processing), only TorchScript for plugin nodes and
+    TorchScript modules."""
     if exporter != "auto":
         return [exporter]
     if isinstance(module, torch.jit.ScriptModule) or with_plugins:
         return ["torchscript"]
-    return ["torchscript", "dynamo"]
-
-
+    return ["torchscript", "dynamo"] if detector else ["dynamo", "torchscript"]

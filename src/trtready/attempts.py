@@ -15,21 +15,32 @@ from .exporters import ExportJob, run_attempt
 from .exporters.retrace import PASS_NAME as RETRACE_PASS
 from .exporters.retrace import unpin_by_retrace
 from .fixing import explain_remaining, fix_model
-from .ir import save_model_atomic
+from .external_weights import mapped_from, release, runtime_file
+from .ir import count_nodes, load_model
 from .options import ExportOptions, RewriteSelection
 from .planning import Plan
 from .inputs import resize_batch
 from .result import Attempt, Finding, PassRecord, Severity, rows_verified
 from .rules import check_model
 from .simplify import simplify
+from .timing import timed
 from .verify import diagnose_batch_failure, traced_path_findings, traced_path_rows, verify_file
 from .verify.pinned import FIX as PINNED_FIX
 from .verify.pinned import RULE_ID as PINNED_RULE_ID
 from .verify.pinned import RULE_NAME as PINNED_RULE_NAME
 
-__all__ = ["finish_attempt", "make_attempt", "pinned_batch", "retrace_attempt", "verify_model"]
+__all__ = [
+    "export_folder",
+    "finish_attempt",
+    "let_go_of_work_folder",
+    "make_attempt",
+    "pinned_batch",
+    "retrace_attempt",
+    "verify_model",
+]
 
 Progress = Callable[[str], None]
+RAW_NAME = "raw.onnx"  # the exporter's file, in the export's own folder
 
 
 def make_attempt(
@@ -37,14 +48,39 @@ def make_attempt(
     *, rewrites: RewriteSelection, variant: str = "",
 ) -> Attempt:  # fmt: skip
     """Export with ``exporter`` and the given rewrites, then simplify, fix, verify and check."""
-    slug = f"{exporter}{'.' + '-'.join(variant.split()) if variant else ''}"
-    job = ExportJob(path=str(tmp / f"{slug}.raw.onnx"), **(plan.job_template | {"rewrites": rewrites.for_child()}))
+    folder = export_folder(tmp, f"{exporter}{'.' + '-'.join(variant.split()) if variant else ''}")
+    job = ExportJob(path=str(folder / RAW_NAME), **(plan.job_template | {"rewrites": rewrites.for_child()}))
     attempt = run_attempt(exporter, plan.flat, plan.example, job)
     attempt.variant = variant
+    attempt.steps["export"] = attempt.seconds
     if attempt.ok:
         attempt.raw_model = attempt.model
-        finish_attempt(attempt, plan, options, tmp / slug, say)
+        finish_attempt(attempt, plan, options, folder, say)
     return attempt
+
+
+def export_folder(tmp: Path, slug: str) -> Path:
+    """A folder of its own for one export: its file, the external data beside it past 2 GiB (the
+    TorchScript exporter names those files after the tensors, the same in every export) and the
+    files written from it for ONNX Runtime."""
+    folder = tmp / slug
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def let_go_of_work_folder(attempts: list[Attempt], folder: Path, chosen: Attempt | None, written: Path | None) -> None:
+    """Before ``folder`` is removed: models whose weights are mapped from files in it let go of
+    them. The chosen attempt's model is read again from the file ``written`` (its weights mapped
+    from there, as the user will read it); the other attempts' models are dropped (None), since
+    their weights go with the folder."""
+    for attempt in attempts:
+        for name in ("model", "raw_model"):
+            model = getattr(attempt, name)
+            if model is not None and mapped_from(model, folder):
+                release(model)
+                setattr(attempt, name, None)
+    if chosen is not None and chosen.model is None and written is not None:
+        chosen.model = load_model(written)
 
 
 def pinned_batch(attempt: Attempt, plan: Plan) -> bool:
@@ -84,15 +120,17 @@ def retrace_attempt(
                     node_count=attempt.node_count, batch_symbolic=attempt.batch_symbolic,
                     rewrites_fired=attempt.rewrites_fired, model=outcome.model, raw_model=outcome.model)  # fmt: skip
     fixed.passes = [p for p in attempt.passes if p.name.startswith("rewrite.")] + [_retrace_record(outcome)]
-    finish_attempt(fixed, plan, options, tmp / slug, say)
+    finish_attempt(fixed, plan, options, export_folder(tmp, slug), say)
     return fixed
 
 
 def _trace_at(attempt: Attempt, rewrites: RewriteSelection, plan: Plan, options: ExportOptions, stem: Path, size: int):
     """``(raw model, size)``: the attempt's exporter and rewrites again, on the example cycled to ``size`` rows."""
-    job = ExportJob(path=f"{stem}.b{size}.onnx", **(plan.job_template | {"rewrites": rewrites.for_child()}))
+    folder = export_folder(stem.parent, f"{stem.name}.b{size}")
+    job = ExportJob(path=str(folder / RAW_NAME), **(plan.job_template | {"rewrites": rewrites.for_child()}))
     other = run_attempt(attempt.exporter, plan.flat, resize_batch(plan.example, options.batch.dim, size), job)
     attempt.seconds += other.seconds
+    attempt.steps["export"] = attempt.steps.get("export", 0.0) + other.seconds
     return (other.model, size) if other.ok else None
 
 
@@ -109,15 +147,19 @@ def _unresolved_finding(unresolved, export_batch: int) -> Finding:
     )  # fmt: skip
 
 
-def finish_attempt(attempt: Attempt, plan: Plan, options: ExportOptions, stem: Path, say: Progress) -> None:
-    """Simplify, fix, verify and check an exported attempt (its ``model`` is the raw export)."""
+def finish_attempt(attempt: Attempt, plan: Plan, options: ExportOptions, folder: Path, say: Progress) -> None:
+    """Simplify, fix, verify and check an exported attempt (its ``model`` is the raw export; ``folder``
+    is its :func:`export_folder`)."""
     candidates = _processed_models(attempt, plan, options, say)
     attempt.model = candidates[0][1]
     if plan.references is not None:
         say(f"verifying the {attempt.label} export in ONNX Runtime at batches {plan.batches}")
-        attempt.model, attempt.verification = _first_verified(candidates, plan, options, stem, attempt)
+        with timed(attempt.steps, "verify"):
+            attempt.model, attempt.verification = _first_verified(candidates, plan, options, folder, attempt)
         attempt.verified = rows_verified(attempt.verification)
-    attempt.findings = check_model(attempt.model, trt=options.trt, plugins=[s.name for s in options.plugins.values()])
+    attempt.nodes_final = count_nodes(attempt.model)
+    with timed(attempt.steps, "check"):
+        attempt.findings = check_model(attempt.model, trt=options.trt, plugins=[s.name for s in options.plugins.values()])
     attempt.findings = explain_remaining(attempt.findings, attempt.passes, fixes=options.fixes.enabled)
     if plan.references is not None and bakes_python_values(attempt):
         attempt.findings += traced_path_findings(plan.references.paths)
@@ -138,13 +180,14 @@ SOUND_CAPTURES = {"TorchExportNonStrictStrategy", "TorchExportStrictStrategy"}
 
 def verify_model(model, path: Path, plan: Plan, options: ExportOptions, attempt: Attempt) -> list:
     """Rows for one candidate model: the cases, plus (for a capture that bakes them) the
-    data-dependent values no case varied."""
-    save_model_atomic(model, path)
-    rows = verify_file(
-        str(path), plan.references, input_names=plan.input_names, output_names=plan.output_names,
-        batch_dim=options.batch.dim, atol=options.tolerance.atol, rtol=options.tolerance.rtol,
-        detections=plan.detections,
-    )  # fmt: skip
+    data-dependent values no case varied. ``path``: where to write it for ONNX Runtime, unless its
+    weights are mapped from an external data file (then a file beside that one points into it)."""
+    with runtime_file(model, path) as written:
+        rows = verify_file(
+            written.path, plan.references, input_names=plan.input_names, output_names=plan.output_names,
+            batch_dim=options.batch.dim, atol=options.tolerance.atol, rtol=options.tolerance.rtol,
+            detections=plan.detections, mapped_weights=written.mapped,
+        )  # fmt: skip
     if not bakes_python_values(attempt):
         return rows
     return rows + traced_path_rows(plan.references.paths, plan.export_batch or plan.batches[0])
@@ -154,21 +197,24 @@ def _processed_models(attempt: Attempt, plan: Plan, options: ExportOptions, say:
     """``[(label, model)]``, most processed first: fixed, simplified, raw (those that differ)."""
     say(f"simplifying the {attempt.label} export ({attempt.node_count} nodes)")
     raw = attempt.model
-    simplified, records = simplify(raw)
+    with timed(attempt.steps, "simplify"):
+        simplified, records = simplify(raw)
     attempt.passes += records
     candidates = [("raw", raw)] if simplified is raw else [("simplified", simplified), ("raw", raw)]
     if not options.fixes.enabled:
         return candidates
     say(f"fixing the {attempt.label} export (each fix checked in ONNX Runtime)")
-    fixed, records = fix_model(
-        simplified, _fix_feeds(plan), trt=options.trt, skip=options.fixes.skip,
-        export_batch=plan.export_batch, atol=options.tolerance.atol, rtol=options.tolerance.rtol,
-    )  # fmt: skip
+    with timed(attempt.steps, "fix"):
+        fixed, records = fix_model(
+            simplified, _fix_feeds(plan), trt=options.trt, skip=options.fixes.skip,
+            export_batch=plan.export_batch, atol=options.tolerance.atol, rtol=options.tolerance.rtol,
+        )  # fmt: skip
     attempt.passes += records
     if fixed is simplified:
         return candidates
     if simplified is raw:  # simplification was rolled back on the unfixed model (a pinned batch): retry
-        fixed, records = simplify(fixed)
+        with timed(attempt.steps, "simplify"):
+            fixed, records = simplify(fixed)
         if not any(r.rolled_back for r in records):
             for record in attempt.passes:
                 if record.rolled_back and record.message and not record.name.startswith("fix."):
@@ -177,11 +223,11 @@ def _processed_models(attempt: Attempt, plan: Plan, options: ExportOptions, say:
     return [("fixed", fixed), *candidates]
 
 
-def _first_verified(candidates, plan: Plan, options: ExportOptions, stem: Path, attempt: Attempt):
+def _first_verified(candidates, plan: Plan, options: ExportOptions, folder: Path, attempt: Attempt):
     """Verify the most processed model first; fall back to less processed ones that pass."""
     first_rows = None
     for label, model in candidates:
-        rows = verify_model(model, stem.with_name(f"{stem.name}.{label}.onnx"), plan, options, attempt)
+        rows = verify_model(model, folder / f"{label}.onnx", plan, options, attempt)
         first_rows = first_rows or rows
         if rows_verified(rows):
             if model is not candidates[0][1]:

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import onnx
 import onnx_ir as ir
 
+from .graph.attributes import int_attr
+
 __all__ = ["propagate_dtypes"]
 
 _TENSOR_TYPES = {f"tensor({name.lower()})": ir.DataType(code) for name, code in onnx.TensorProto.DataType.items() if code}
@@ -216,12 +218,10 @@ def _schema_rule(type_str: str, inputs: list[onnx.defs.OpSchema.FormalParameter]
 
 # -- outputs an attribute types ----------------------------------------------------------
 def _attribute_dtype(node: ir.Node, name: str, default: Callable[[], Decision]) -> Decision:
-    attr = node.attributes.get(name)
-    if attr is None or not attr.value:
-        return default()
     try:
-        return ir.DataType(int(attr.value))
-    except (ValueError, TypeError):
+        code = int_attr(node, name, 0)  # 0 (UNDEFINED) or none: the op's default
+        return ir.DataType(code) if code else default()
+    except (ValueError, TypeError):  # not an integer, or no dtype ONNX knows
         return UNDECIDED
 
 

@@ -16,14 +16,15 @@ import onnx_ir as ir
 
 from .checking import check
 from .errors import ModelFileError, UserError
-from .options import FixSelection
+from .graph.external_data import location_problem
 from .ir import save_model_atomic
 from .onnx_file import read_onnx
+from .options import FixSelection
 from .passes import apply_fixes, default_passes, feeds_for_model
+from .passes.base import NearMiss
+from .passes.catalog import autofix_of
 from .result import Artifact, Finding, PassRecord, Result, WrittenFile
 from .rewrite_residue import credit_rewrites
-from .rules import all_rules
-from .rules.model.external_data_path import location_problem
 from .trt_ops import load_release
 from .verify import DEFAULT_ATOL, DEFAULT_RTOL
 from .workspace import check_output_path
@@ -108,20 +109,26 @@ def fix_model(
 def explain_remaining(findings: list[Finding], records: list[PassRecord], *, fixes: bool = True) -> list[Finding]:
     """Say, on each finding left, what the tool already did about it: a torch-level rewrite that fired
     at its line and carries out its rule's advice (:mod:`trtready.rewrite_residue`: the fix becomes what
-    remains), else (``fixes``: the ONNX-level fixes ran) why no autofix removed it."""
-    rules = all_rules()
+    remains), else (``fixes``: the ONNX-level fixes ran) why no autofix removed it: the reason a fix's
+    rewrite rule refused that very node (its near miss) when there is one."""
     ran = {r.name: r for r in records}
+    misses = [miss for r in records for miss in getattr(r, "near_misses", ())]
     credited = {id(f) for f in credit_rewrites(findings, records)}
     for finding in findings:
         if id(finding) in credited or not fixes:
             continue
-        rule = rules.get(finding.rule_id)
-        autofix = getattr(rule, "autofix", None) if rule else None
-        if autofix is None:
-            why = "no exact automatic rewrite exists at the ONNX level; apply the fix below in PyTorch"
-        elif autofix.name in ran and ran[autofix.name].rolled_back:
-            why = f"autofix {autofix.name} was rolled back: {ran[autofix.name].message}"
-        else:
-            why = f"autofix {autofix.name} cannot rewrite this node exactly"
+        why = _why_not_fixed(finding, ran, misses)
         finding.message = f"{finding.message} [not fixed automatically: {why}]"
     return findings
+
+
+def _why_not_fixed(finding: Finding, ran: dict[str, PassRecord], misses: list[NearMiss]) -> str:
+    autofix = autofix_of(finding.rule_id)
+    if autofix is None:
+        return "no exact automatic rewrite exists at the ONNX level; apply the fix below in PyTorch"
+    if autofix.name in ran and ran[autofix.name].rolled_back:
+        return f"autofix {autofix.name} was rolled back: {ran[autofix.name].message}"
+    miss = next((m for m in misses if m.concerns(finding.rule_id, finding.graph_path, finding.node, finding.op_type)), None)
+    if miss is not None:
+        return f"autofix {miss.pass_name} cannot rewrite this node exactly: {miss.reason}"
+    return f"autofix {autofix.name} cannot rewrite this node exactly"

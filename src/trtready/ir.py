@@ -1,4 +1,6 @@
-"""Small helpers over ``onnx_ir``: walking graphs with subgraphs, node provenance, file I/O.
+"""Small helpers over ``onnx_ir``: node provenance, type and shape inference, file I/O. Walking
+graphs and reading attributes are the graph layer's (:mod:`trtready.graph`); ``iter_nodes`` and
+``attribute`` are importable from here too.
 
 ONNX files are loaded and saved here only (the edges of a run); everything in
 between works on ``onnx_ir.Model``.
@@ -19,6 +21,8 @@ import onnx_ir as ir
 
 from .dtype_propagation import propagate_dtypes
 from .errors import ModelFileError
+from .graph.attributes import attribute  # re-exported: the graph layer defines it
+from .graph.traversal import SUBGRAPH_OPS, all_nodes, iter_nodes  # iter_nodes re-exported too
 from .result import SourceLocation
 from .workspace import sibling_temp
 
@@ -29,6 +33,7 @@ __all__ = [
     "infer_types",
     "infer_types_and_shapes",
     "TWO_GB",
+    "EXTERNAL_DATA_BYTES",
     "count_nodes",
     "is_dynamic",
     "named_dims",
@@ -38,9 +43,14 @@ __all__ = [
     "source_of",
     "tensor_nbytes",
     "value_shape",
+    "weightless",
+    "weightless_proto",
 ]
 
 TWO_GB = 2**31
+#: Weights past this many bytes are written as external data beside the model (a protobuf holds at
+#: most 2 GiB; room is left for the graph). Read at call time, so a test can lower it.
+EXTERNAL_DATA_BYTES = TWO_GB - 2**26
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>\S+)\n(?P<code>[^\n]*)')
 # TorchScript exporter with verbose=True: the node's doc_string is the trace, innermost frame first.
 _DOC_FRAME = re.compile(r"^(?P<file>.+)\((?P<line>\d+)\): (?P<func>\S+)$", re.MULTILINE)
@@ -59,33 +69,8 @@ def _internal(path: str) -> bool:
     return own or full.startswith(_STDLIB) or any(p in path for p in _INTERNAL)
 
 
-#: The standard ops with graph attributes; a node of another domain may have some too.
-_SUBGRAPH_OPS = frozenset({"If", "Loop", "Scan", "SequenceMap"})
-
-
-def iter_nodes(graph: ir.Graph | ir.Function, path: str = "main") -> Iterator[tuple[str, ir.Node]]:
-    """Yield ``(graph_path, node)`` for every node, depth first into If/Loop/Scan bodies."""
-    for node in graph:
-        yield path, node
-        if node.op_type not in _SUBGRAPH_OPS and node.domain in ("", "ai.onnx"):
-            continue  # no other standard op has a graph attribute (and reading attributes is slow)
-        for attr in node.attributes.values():
-            if attr.type == ir.AttributeType.GRAPH:
-                yield from iter_nodes(attr.value, f"{path}/{node.name or node.op_type}/{attr.name}")
-            elif attr.type == ir.AttributeType.GRAPHS:
-                for i, sub in enumerate(attr.value):
-                    yield from iter_nodes(sub, f"{path}/{node.name or node.op_type}/{attr.name}[{i}]")
-
-
-def attribute(node: ir.Node, name: str) -> ir.Attr | None:
-    """``node.attributes.get(name)``, ten times cheaper for a missing attribute (onnx_ir's mapping
-    raises and catches a KeyError then): the rules ask every Reshape for its ``allowzero``."""
-    attributes = node.attributes
-    return attributes.get(name) if name in attributes else None
-
-
 def count_nodes(model: ir.Model) -> int:
-    return sum(1 for _ in iter_nodes(model.graph))
+    return sum(1 for _ in all_nodes(model.graph))
 
 
 def is_dynamic(dim: object) -> bool:
@@ -140,8 +125,10 @@ def infer_types_and_shapes(model: ir.Model, *, proto: onnx.ModelProto | None = N
     Shapes are *returned*, by value name, not written into the model: a static size inferred
     downstream of a pinned Reshape would hide where the batch really flows, and the written file
     must not carry inferred shapes. Graph inputs' unnamed dynamic dims are named first
-    (``input:axis``), so every inferred dim that comes from an input says which one. Models past
-    1 GiB of weights and models inference refuses give only the inputs' shapes.
+    (``input:axis``), so every inferred dim that comes from an input says which one. Models that
+    hold past 1 GiB of weights in memory (serialising them would copy them; weights memory-mapped
+    from external data, or already in ``proto``, cost nothing) and models inference refuses give
+    only the inputs' shapes.
 
     Inference is skipped when it could add nothing: every named node output (subgraphs included)
     already declares a dtype and a shape whose dynamic dims are named, as dynamo exports do.
@@ -150,7 +137,7 @@ def infer_types_and_shapes(model: ir.Model, *, proto: onnx.ModelProto | None = N
     """
     shapes = _input_shapes(model)
     untyped = _untyped_outputs(model)
-    if not untyped or tensor_bytes_past(model, _INFERABLE_BYTES):
+    if not untyped or (proto is None and _bytes_in_memory(model) > _INFERABLE_BYTES):
         return shapes
     try:
         probe = _inference_probe(proto if proto is not None else ir.to_proto(model))
@@ -171,7 +158,7 @@ def _untyped_outputs(model: ir.Model) -> list[ir.Value]:
     """Named node outputs (subgraphs included) without a dtype, or without a shape whose dynamic
     dims all have names: what inference could add to. An unnamed value cannot be matched to it."""
     found = []
-    for _, node in iter_nodes(model.graph):
+    for node in all_nodes(model.graph):
         for value in node.outputs:
             if value.name and (value.dtype is None or not named_dims(value.shape)):
                 found.append(value)
@@ -259,13 +246,53 @@ def _input_shapes(model: ir.Model) -> dict[str, ir.Shape]:
 
 def fill_inferred_types(model: ir.Model) -> int:
     """Give values without a dtype (subgraphs included) the one inference finds; returns how many."""
-    before = sum(1 for _, n in iter_nodes(model.graph) for v in n.outputs if v.dtype is None)
+    before = sum(1 for n in all_nodes(model.graph) for v in n.outputs if v.dtype is None)
     infer_types_and_shapes(model)
-    return before - sum(1 for _, n in iter_nodes(model.graph) for v in n.outputs if v.dtype is None)
+    return before - sum(1 for n in all_nodes(model.graph) for v in n.outputs if v.dtype is None)
+
+
+def _bytes_in_memory(model: ir.Model) -> int:
+    """The main graph's initializer bytes held in memory (not memory-mapped external data)."""
+    tensors = (v.const_value for v in model.graph.initializers.values())
+    return sum(tensor_nbytes(t) for t in tensors if not isinstance(t, ir.ExternalTensor))
 
 
 def tensor_bytes_past(model: ir.Model, limit: int) -> bool:
     return sum(tensor_nbytes(v.const_value) for v in model.graph.initializers.values()) > limit
+
+
+_WEIGHTLESS_BYTES = 1024  # as onnx_ir's CheckerPass and ShapeInferencePass strip initializers
+
+
+def weightless(model: ir.Model) -> ir.Model:
+    """A clone of ``model`` to serialise for ONNX's C++ tools (checker, shape inference) without
+    its weights: the main graph's initializers past 1 KB, and those whose data is external (the
+    checker would look for their file beside the working folder), become graph inputs of their
+    dtype and shape. The clone shares ``model``'s other tensors; ``model`` is not changed."""
+    clone = model.clone()
+    graph = clone.graph
+    for value in list(graph.initializers.values()):
+        tensor = value.const_value
+        if tensor is not None and not isinstance(tensor, ir.ExternalTensor) and tensor_nbytes(tensor) <= _WEIGHTLESS_BYTES:
+            continue
+        if tensor is not None:
+            value.shape = value.shape or tensor.shape
+            value.dtype = value.dtype or tensor.dtype
+        graph.initializers.pop(value.name)
+        value.const_value = None
+        if not value.is_graph_input():
+            graph.inputs.append(value)
+    return clone
+
+
+def weightless_proto(model: ir.Model) -> onnx.ModelProto:
+    """``model`` as a proto without its weights (:func:`weightless`); a graph that cannot be cloned
+    (nodes out of order, which onnx.checker then names) is serialised as it is."""
+    try:
+        clone = weightless(model)
+    except Exception:  # noqa: BLE001 - onnx_ir's cloner refuses a value used before it is made
+        return ir.to_proto(model)
+    return ir.to_proto(clone)
 
 
 def _inference_probe(source: onnx.ModelProto) -> onnx.ModelProto:
@@ -316,8 +343,8 @@ def _proto_graphs(graph: onnx.GraphProto) -> Iterator[onnx.GraphProto]:
     """The graph and every If/Loop/Scan body in it."""
     yield graph
     for node in graph.node:
-        if node.op_type not in _SUBGRAPH_OPS and node.domain in ("", "ai.onnx"):
-            continue  # as in iter_nodes: reading every node's attributes is slow
+        if node.op_type not in SUBGRAPH_OPS and node.domain in ("", "ai.onnx"):
+            continue  # as graph.traversal does: reading every node's attributes is slow
         for attr in node.attribute:
             if attr.type == onnx.AttributeProto.GRAPH:
                 yield from _proto_graphs(attr.g)
@@ -334,7 +361,7 @@ def _dims(type_proto: onnx.TypeProto) -> list[int | ir.SymbolicDim]:
 def compact_trace_docs(model: ir.Model) -> None:
     """Keep, of each TorchScript ``verbose=True`` doc string (a whole trace, ~1 KB a node), only
     the user's frame: ``file.py(12): forward``, which :func:`source_of` reads."""
-    for _, node in iter_nodes(model.graph):
+    for node in all_nodes(model.graph):
         if node.doc_string:
             frame = _doc_frame(node.doc_string)
             node.doc_string = f"{frame[0]}({frame[1]}): {frame[2]}" if frame else None
@@ -392,7 +419,7 @@ def save_model_atomic(model: ir.Model, path: str | os.PathLike) -> list[str]:
     directory = path.parent if str(path.parent) else Path(".")
     size = sum(tensor_nbytes(v.const_value) for v in model.graph.initializers.values())
     # past 2 GB (room left for the graph), or when the weights already live in a file: they travel with the model
-    external = size >= TWO_GB - 2**26 or any(
+    external = size >= EXTERNAL_DATA_BYTES or any(
         isinstance(v.const_value, ir.ExternalTensor) for v in model.graph.initializers.values()
     )
     tmp = str(sibling_temp(path))

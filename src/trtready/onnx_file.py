@@ -38,9 +38,9 @@ import onnx_ir as ir
 
 from .errors import ModelFileError, one_line
 from .gc_pause import paused_gc
+from .graph.external_data import location_problem
 from .ir import TWO_GB
 from .onnx_text import check_text
-from .rules.model.external_data_path import location_problem
 
 __all__ = ["OnnxFile", "read_onnx"]
 

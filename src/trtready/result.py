@@ -101,7 +101,9 @@ class Attempt:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
-    node_count: int | None = None
+    steps: dict[str, float] = field(default_factory=dict)  # seconds by stage: export, simplify, fix, verify, check
+    node_count: int | None = None  # nodes of the exporter's file
+    nodes_final: int | None = None  # nodes of the model the attempt ended with (simplified, fixed)
     batch_symbolic: bool | None = None  # None when no dynamic batch was asked for
     verified: bool | None = None
     findings: list[Finding] = field(default_factory=list)
@@ -205,7 +207,7 @@ class Result:
     artifacts: list[Artifact] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # stage failures, one line each
     seconds: float = 0.0
-    steps: dict[str, float] = field(default_factory=dict)  # seconds each step took (doctor: each probe, the checks)
+    steps: dict[str, float] = field(default_factory=dict)  # seconds each step took (export: each stage; doctor: each probe)
 
     # -- the first written file's record (the only one unless --static-batches) --
     @property

@@ -2,14 +2,14 @@
 
 Order of merit (lower score is better): exported; batch axis symbolic (when a
 dynamic batch was asked for); verified; fewest TensorRT error findings; fewest
-warnings; fewest nodes.
+warnings; fewest nodes in the model the attempt ended with.
 """
 
 from __future__ import annotations
 
 from .result import Attempt, Severity
 
-__all__ = ["choose_attempt", "is_clean", "score"]
+__all__ = ["choose_attempt", "is_clean", "score", "shortfall"]
 
 _CRITERIA = (
     "it exported",
@@ -28,7 +28,7 @@ def score(attempt: Attempt, dynamic_batch: bool) -> tuple:
         attempt.verified is False,
         attempt.error_findings,
         sum(f.severity == Severity.WARNING for f in attempt.findings),
-        attempt.node_count or 0,
+        attempt.nodes_final or attempt.node_count or 0,
     )
 
 
@@ -36,6 +36,23 @@ def is_clean(attempt: Attempt, dynamic_batch: bool) -> bool:
     """Good enough to stop trying: exported, dynamic, verified, no TensorRT errors."""
     s = score(attempt, dynamic_batch)
     return not any(s[:4])
+
+
+def shortfall(attempt: Attempt, dynamic_batch: bool) -> str:
+    """Why an attempt is not clean, in words ("" when it is)."""
+    if not attempt.ok:
+        return f"the {attempt.label} exporter failed ({attempt.error})"
+    s = score(attempt, dynamic_batch)
+    if s[1]:
+        return f"the {attempt.label} file lost the dynamic batch"
+    if s[2]:
+        failed = [r for r in attempt.verification if not r.passed]
+        if failed and all(r.status == "unproved" for r in failed):
+            return f"the {attempt.label} file matched PyTorch on the traced path only (the tracer baked a value computed from the inputs)"
+        return f"the {attempt.label} file did not verify against PyTorch ({len(failed)} of {len(attempt.verification)} checks failed)"
+    if s[3]:
+        return f"the {attempt.label} file has {s[3]} TensorRT error(s)"
+    return ""
 
 
 def choose_attempt(attempts: list[Attempt], dynamic_batch: bool) -> tuple[Attempt | None, str]:

@@ -2,8 +2,8 @@
 does ``trtready.check(path)`` from Python, which also leaves sympy unexecuted.
 
 Importing torch takes seconds; a checker that does it is as slow as an export. The
-check path (rules -> their autofix passes -> verification helpers) must stay free
-of it. Measured: ``benchmarks/check_speed.py``.
+check path (rules -> the graph layer) must stay free of it; rules do not reach the
+fix passes at all (tests/graph/test_layering.py). Measured: ``benchmarks/check_speed.py``.
 """
 
 from __future__ import annotations

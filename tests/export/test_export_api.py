@@ -108,7 +108,8 @@ def test_wrapped_detector_records_both_exporters_and_findings(tmp_path):
     assert by_name["torchscript"].ok
     assert "GuardOnDataDependentSymNode" in (by_name["dynamo"].error or "")  # batched_nms guard
     assert result.written and result.chosen == "torchscript"
-    assert {"TRT204", "TRT403"} & {f.rule_id for f in result.findings}  # NonZero from the post-processing
+    # NonZero from the post-processing: alone (TRT204), feeding indexing (TRT205), on a bool mask (TRT403)
+    assert {"TRT204", "TRT205", "TRT403"} & {f.rule_id for f in result.findings}
     assert {r.output for r in result.verification} == {"output_0", "output_1", "output_2"}
     # The plain TorchScript export of this detector returns boxes that differ from PyTorch's even on
     # the tracing input; trtready must report it rather than call the file verified.

@@ -56,8 +56,22 @@ def test_the_rewrite_that_spoils_verification_is_found_and_left_out(tmp_path):
 
 def test_a_verified_clean_attempt_stops_the_ladder_and_says_so(tmp_path):
     result = trtready.export(nn.Linear(3, 2).eval(), (torch.rand(2, 3),), tmp_path / "l.onnx")
-    assert [a.label for a in result.attempts] == ["torchscript"]
-    assert any("dynamo exporter not tried" in note for note in result.notes)
+    assert [a.label for a in result.attempts] == ["dynamo"]
+    assert any("torchscript exporter not tried" in note for note in result.notes)
+
+
+class PinnedView(nn.Module):
+    """``x.view(int(x.size(0)), -1)``: torch.export specializes the batch; the fallback un-pins it."""
+
+    def forward(self, x):
+        return x.view(int(x.size(0)), -1).relu()
+
+
+def test_the_second_exporter_runs_only_when_the_first_falls_short_and_says_why(tmp_path):
+    result = trtready.export(PinnedView().eval(), (torch.rand(2, 3, 4),), tmp_path / "p.onnx")
+    assert result, trtready.summary(result)
+    assert result.attempts[0].exporter == "dynamo" and result.chosen.startswith("torchscript")
+    assert any(note.startswith("tried the torchscript exporter too: the dynamo") for note in result.notes), result.notes
 
 
 def test_options_validate_themselves_with_a_suggestion():

@@ -11,10 +11,12 @@ import pytest
 import trtready.passes as passes_pkg
 from trtready.passes import default_passes
 from trtready.passes.base import FixPass
-from trtready.passes.catalog import ALL_PASSES
+from trtready.passes.catalog import ALL_PASSES, autofix_of, fixing_passes
+from trtready.passes.fold_shapes import FoldShapeArithmeticPass
+from trtready.passes.int64_to_int32 import Int64ToInt32Pass
 from trtready.rules import all_rules
 
-_NOT_PASSES = {"base", "runner", "feeds", "catalog"}
+_NOT_PASSES = {"base", "runner", "feeds", "catalog", "rewriting"}
 
 
 def test_every_pass_module_is_in_the_catalog():
@@ -41,11 +43,16 @@ def test_pass_is_documented(pass_cls):
         ir.from_onnx_text(example)
 
 
-def test_rule_autofixes_name_a_pass_that_fixes_them():
-    wired = {rule_id: rule.autofix for rule_id, rule in all_rules().items() if rule.autofix is not None}
-    assert wired
-    for rule_id, autofix in wired.items():
-        assert autofix in ALL_PASSES and rule_id in autofix.fixes
+def test_autofix_of_a_rule_is_the_first_pass_that_fixes_it():
+    """Rules name no pass: a pass declares the rule ids it ``fixes`` and the catalog looks it up."""
+    rules = all_rules()
+    for cls in ALL_PASSES:
+        for rule_id in cls.fixes:
+            assert autofix_of(rule_id) is fixing_passes(rule_id)[0] and cls in fixing_passes(rule_id)
+    assert autofix_of("TRT202") is FoldShapeArithmeticPass  # TRT202 has two fixes: the one that runs first
+    assert autofix_of("TRT402") is Int64ToInt32Pass
+    assert autofix_of("TRT101") is None and "TRT101" in rules
+    assert not any(hasattr(rule, "autofix") for rule in rules.values())
 
 
 def test_default_passes_builds_every_pass_in_order():

@@ -28,7 +28,7 @@ import torch
 from trtready.exporters._retrace_laws import AxisLaw, ValueLaw, fit_law
 from trtready.exporters.retrace import PASS_NAME, unpin_by_retrace
 from trtready.ir import iter_nodes, load_model, save_model_atomic
-from trtready.passes._graph import constant_array
+from trtready.graph import constant_array
 from trtready.passes.base import PROVENANCE_KEY
 from trtready.rules import check_model
 from trtready.simplify import simplify

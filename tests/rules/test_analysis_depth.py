@@ -1,4 +1,4 @@
-"""The value analyses (``rules/analysis.py``) answer on graphs of any depth and on cycles: they recurse
+"""The value analyses (``rules/analysis.py``, ``graph/batch.py``) answer on graphs of any depth and on cycles: they recurse
 while the walk is shallow and carry on with an explicit stack past that, with the same answers."""
 
 from __future__ import annotations
@@ -7,8 +7,10 @@ import numpy as np
 import onnx_ir as ir
 import pytest
 
+from trtready.graph.batch import BatchSymbols, CarriesBatch
+from trtready.graph.forward import RECURSION_DEPTH
 from trtready.rules import check_model
-from trtready.rules.analysis import _RECURSION, BatchSymbols, CarriesBatch, Kind, ValueKinds
+from trtready.rules.analysis import Kind, ValueKinds
 
 FLOAT, INT64 = ir.DataType.FLOAT, ir.DataType.INT64
 
@@ -53,7 +55,7 @@ def _const(graph: ir.Graph, name: str, values: list[int]) -> ir.Value:
     return value
 
 
-@pytest.mark.parametrize("depth", [3, _RECURSION - 1, _RECURSION + 1, 20_000])
+@pytest.mark.parametrize("depth", [3, RECURSION_DEPTH - 1, RECURSION_DEPTH + 1, 20_000])
 def test_answers_do_not_depend_on_depth(depth):
     model, data, target = _chain(depth, pinned=False)
     kinds = ValueKinds()
@@ -74,7 +76,7 @@ def test_a_cycle_ends_the_walk_with_the_cautious_answer():
     second = ir.node("Relu", [first.outputs[0]])
     graph.append(second)
     first.replace_input_with(1, second.outputs[0])  # Add reads the Relu that reads it
-    for depth in (0, _RECURSION + 5):
+    for depth in (0, RECURSION_DEPTH + 5):
         tail = second.outputs[0]
         for _ in range(depth):  # the same cycle reached from far away
             tail = _add(graph, "Relu", [tail])

@@ -13,12 +13,12 @@ import onnx
 import onnx_ir as ir
 import onnxruntime as ort
 import pytest
-
 from batch_models import PointGrid, RelPosAttention, YoloV8Head
+
 from trtready import check
 from trtready.fixing import fix
+from trtready.graph.batch import BatchSymbols
 from trtready.passes.unpin_batch import UnpinBatchPass
-from trtready.rules.analysis import BatchSymbols
 
 torch = pytest.importorskip("torch")
 Dim = torch.export.Dim

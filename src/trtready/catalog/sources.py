@@ -14,13 +14,13 @@ __all__ = ["check_unit", "collect", "pass_unit", "rule_unit"]
 def collect() -> list[Unit]:
     """Every unit, in catalog order: by kind, then by id (fixes in the order they run)."""
     from ..doctor.checks import CHECKS
-    from ..passes.catalog import ALL_PASSES
+    from ..passes.catalog import ALL_PASSES, autofix_of
     from ..rules.registry import all_rules
     from .declared import DECLARED
     from .rewrites import REWRITES
 
     rules = all_rules()
-    units = [rule_unit(rule) for rule in rules.values()]
+    units = [rule_unit(rule, autofix_of(rule.id)) for rule in rules.values()]
     units += [check_unit(check) for check in CHECKS]
     units += [spec.unit() for spec in REWRITES.values()]
     units += [pass_unit(cls, rules) for cls in ALL_PASSES]
@@ -30,8 +30,10 @@ def collect() -> list[Unit]:
     return sorted(units, key=lambda u: (order[u.kind], u.id if u.kind in by_id else ""))
 
 
-def rule_unit(rule) -> Unit:
-    details = (("autofix", rule.autofix.name),) if rule.autofix else ()
+def rule_unit(rule, autofix=None) -> Unit:
+    """A rule's unit; ``autofix``: the pass that removes its findings (a pass names the rules it
+    fixes, a rule names no pass)."""
+    details = (("autofix", autofix.name),) if autofix else ()
     return Unit(
         id=rule.id, name=rule.name, kind=Kind.RULE, severity=rule.severity, summary=rule.summary(),
         why=rule.why, fix=rule.fix, examples=_rule_examples(rule), references=tuple(rule.references),

@@ -94,24 +94,27 @@ def _sizes(text: str) -> list[int]:
 
 def run(args: argparse.Namespace) -> int:
     from ..loading import load_spec
+    from ..timing import timed
     from ..options import DetectionOptions, FixSelection
     from ..report.console import progress_status
 
     report = ReportOptions.from_args(args)  # an unknown --select/--ignore code fails before the model is loaded
     FixSelection(skip=tuple(args.skip_fix))  # so does an unknown --skip-fix name
     DetectionOptions(args.detections, args.nms)  # and --detections / --nms
-    with progress_status(quiet=report.quiet) as say:
+    steps: dict[str, float] = {}
+    with progress_status(quiet=report.quiet) as say, timed(steps, "load"):
         say(f"loading {args.spec}")
         loaded = load_spec(args.spec, allow_pickle=args.allow_pickle)
     output = args.output or f"{_stem(loaded.name)}.onnx"
-    return export_and_report(loaded, output, args)
+    return export_and_report(loaded, output, args, steps=steps)
 
 
-def export_and_report(loaded, output: str, args: argparse.Namespace) -> int:
+def export_and_report(loaded, output: str, args: argparse.Namespace, *, steps: dict[str, float] | None = None) -> int:
     """Run the export with a progress display, print the summary, write --json/--report."""
     from .. import api
     from ..plugins import parse_plugin_option
     from ..report.console import progress_status
+    from ..timing import timed
 
     report = ReportOptions.from_args(args)  # unknown codes fail before the export starts
     example_args, kwargs, names = _example(loaded, args.input)
@@ -127,11 +130,15 @@ def export_and_report(loaded, output: str, args: argparse.Namespace) -> int:
         detections=args.detections, nms=args.nms,
     )  # fmt: skip
     options.update({k: getattr(args, k) for k in ("atol", "rtol") if getattr(args, k) is not None})
+    steps = dict(steps or {})
     with progress_status(quiet=report.quiet) as say:
         if loaded.prepare is not None:
             say(f"calibrating {loaded.name} (random weights) on the example images")
-            loaded.prepare(example_args)
+            with timed(steps, "calibrate"):
+                loaded.prepare(example_args)
         result = api.export(loaded.module, example_args, output, progress=say, **options)
+    result.seconds += sum(steps.values())
+    result.steps = steps | result.steps  # the command's own steps first: load, calibrate
     return report_result(select_findings(result, report.codes), report, json_path=args.json, markdown_path=args.report)
 
 

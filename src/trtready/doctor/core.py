@@ -84,8 +84,11 @@ def diagnose(
 
 
 def _private_copy(model: torch.nn.Module) -> torch.nn.Module:
+    """A copy of the modules (their flags and buffers are the doctor's to change) that shares the
+    parameters: the probes never write them, and a copy of them all would double a large model."""
+    shared = {id(p): p for p in model.parameters()} if isinstance(model, torch.nn.Module) else {}
     try:
-        return copy.deepcopy(model)
+        return copy.deepcopy(model, shared)
     except Exception as exc:  # noqa: BLE001
         from ..errors import ModelRunError
 

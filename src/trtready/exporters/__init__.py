@@ -18,6 +18,7 @@ import onnx_ir as ir
 import torch
 
 from ..errors import one_line
+from ..external_weights import move_weights_out
 from ..ir import compact_trace_docs, count_nodes, iter_nodes, load_model
 from ..result import Attempt
 from ..plugins import plugin_modules
@@ -89,7 +90,19 @@ def _export_in_child(export_fn, model, example, job: ExportJob) -> tuple[list[st
             error = one_line(exc)
     if error is None and not Path(job.path).is_file():
         error = "the exporter finished without writing a file"
+    if error is None:
+        error = _weights_out(job.path)
     return _format_warnings(caught), (mode.summary() if mode is not None else []), error, capture
+
+
+def _weights_out(path: str) -> str | None:
+    """Past 2 GiB of weights, the file's weights go to one external data file beside it (see
+    :func:`~trtready.external_weights.move_weights_out`); the error text when that fails."""
+    try:
+        move_weights_out(path)
+    except Exception as exc:  # noqa: BLE001 - a disk that fills up: the attempt's error
+        return f"cannot move the weights to external data: {one_line(exc)}"
+    return None
 
 
 def _format_warnings(caught) -> list[str]:

@@ -19,7 +19,7 @@ import numpy as np
 import onnx_ir as ir
 
 from ..ir import iter_nodes
-from ..passes._graph import STANDARD_DOMAINS, constant_array
+from ..graph.constants import STANDARD_DOMAINS, constant_array
 
 __all__ = [
     "ConstantUse",
@@ -136,5 +136,15 @@ def _all_equal(samples: tuple[np.ndarray | None, ...]) -> bool:
     return all(s is not None and first is not None and _same_array(first, s) for s in samples[1:])
 
 
+_CHUNK_BYTES = 2**24  # weights are compared a slice at a time: np.array_equal's masks stay this small
+
+
 def _same_array(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.dtype == b.dtype and a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    nan = a.dtype.kind == "f"
+    if a.nbytes <= _CHUNK_BYTES:
+        return bool(np.array_equal(a, b, equal_nan=nan))
+    flat_a, flat_b = a.reshape(-1), b.reshape(-1)  # views of the mapped weights, not copies
+    step = max(_CHUNK_BYTES // a.itemsize, 1)
+    return all(np.array_equal(flat_a[i : i + step], flat_b[i : i + step], equal_nan=nan) for i in range(0, flat_a.size, step))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 
+from .. import ir as ir_helpers
 from ..detection.dynamo_ops import translations
 from .options import ExportJob
 
@@ -44,5 +45,6 @@ def export(model: torch.nn.Module, example: tuple, job: ExportJob) -> str | None
 
 
 def _needs_external_data(program) -> bool:
+    """Past :data:`trtready.ir.EXTERNAL_DATA_BYTES` (read now: a test lowers it), as trtready writes files."""
     size = sum(v.const_value.nbytes for v in program.model.graph.initializers.values() if v.const_value is not None)
-    return size >= 2**31 - 2**26
+    return size >= ir_helpers.EXTERNAL_DATA_BYTES

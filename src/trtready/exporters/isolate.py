@@ -12,6 +12,7 @@ platforms without fork).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import signal
@@ -51,7 +52,14 @@ class Isolated:
         with tempfile.NamedTemporaryFile(prefix=f"trtready-child-{os.getpid()}-", suffix=".log", delete=False) as log:
             self._log_path = log.name
         self._child = ctx.Process(target=_child_main, args=(sender, self._log_path, fn, args), daemon=True)
-        self._child.start()
+        # The child never collects what it inherits: garbage of the parent's (an ONNX Runtime session
+        # in a reference cycle) would run its destructor there, which waits for threads the fork did
+        # not copy (a hang); and collecting touches every object's header, copying its page.
+        gc.freeze()
+        try:
+            self._child.start()
+        finally:
+            gc.unfreeze()
         sender.close()
 
     def result(self, timeout: float | None = None) -> Any:

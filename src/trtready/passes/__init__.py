@@ -31,8 +31,8 @@ def default_passes(*, skip=(), **options) -> list[FixPass]:
 
 
 def __getattr__(name: str):
-    """``apply_fixes`` on first use: the runner needs ONNX Runtime, which the checker
-    (importing the passes that are its rules' autofixes) never does."""
+    """``apply_fixes`` on first use: the runner needs ONNX Runtime, which whoever only reads the
+    passes (the catalog, for ``trtready rules`` and SARIF reports of a check) never does."""
     if name == "apply_fixes":
         from .runner import apply_fixes
 

@@ -1,4 +1,5 @@
-"""Small graph-editing helpers shared by the fix passes (not a pass).
+"""Small graph-editing helpers shared by the fix passes (not a pass); reading a graph is the
+graph layer's (:mod:`trtready.graph`).
 
 Every helper that creates a node stamps it with the calling pass's name
 (``base.stamp``), so provenance is never forgotten.
@@ -6,38 +7,15 @@ Every helper that creates a node stamps it with the calling pass's name
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 import numpy as np
 import onnx_ir as ir
 
+from ..graph.traversal import all_graphs
 from .base import stamp
 
-__all__ = [
-    "all_graphs",
-    "constant_array",
-    "insert_constant",
-    "names_in",
-    "remove_dead",
-    "replace_value",
-    "unique_name",
-]
-
-STANDARD_DOMAINS = ("", "ai.onnx")
-
-
-def all_graphs(graph: ir.Graph, skip: ir.Node | None = None) -> Iterator[ir.Graph]:
-    """``graph`` and every subgraph (If/Loop/Scan bodies), outermost first; not those of ``skip``."""
-    yield graph
-    for node in graph:
-        if node is skip:
-            continue
-        for attr in node.attributes.values():
-            if attr.type == ir.AttributeType.GRAPH:
-                yield from all_graphs(attr.value, skip)
-            elif attr.type == ir.AttributeType.GRAPHS:
-                for sub in attr.value:
-                    yield from all_graphs(sub, skip)
+__all__ = ["insert_constant", "names_in", "remove_dead", "replace_value", "unique_name"]
 
 
 def names_in(graph: ir.Graph, skip: ir.Node | None = None) -> set[str]:
@@ -61,28 +39,6 @@ def unique_name(taken: set[str], base: str) -> str:
         name = f"{base}_{i}"
     taken.add(name)
     return name
-
-
-def constant_array(value: ir.Value | None) -> np.ndarray | None:
-    """The value's contents when it is an initializer or the output of a Constant node."""
-    if value is None:
-        return None
-    if value.const_value is not None:
-        try:
-            return value.const_value.numpy()
-        except Exception:  # noqa: BLE001 - unavailable external data
-            return None
-    node = value.producer()
-    if node is None or node.op_type != "Constant" or node.domain not in STANDARD_DOMAINS:
-        return None
-    for name, attr in node.attributes.items():
-        if name == "value":
-            return attr.value.numpy()
-        if name in ("value_int", "value_ints"):
-            return np.asarray(attr.value, dtype=np.int64)
-        if name in ("value_float", "value_floats"):
-            return np.asarray(attr.value, dtype=np.float32)
-    return None
 
 
 def insert_constant(

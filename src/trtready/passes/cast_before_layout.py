@@ -8,32 +8,39 @@ inputs and outputs). Layout ops move elements without changing them, so they
 commute with an element-wise Cast: ``Cast(Transpose(x)) == Transpose(Cast(x))``
 on every input. The pass moves each Cast from UINT8 above the chain of
 single-use layout ops that feeds it, up to the UINT8 source.
+
+Written as onnxscript rewrite rules (``passes.rewriting``), one per layout op:
+``Cast(L(x, ...))`` becomes ``L(Cast(x), ...)``, one step up the chain per sweep. The check says
+why a Cast stays where it is (the UINT8 tensor is read by other nodes too, or is a graph output),
+and a TRT404 finding left at that layout op says so.
 """
 
 from __future__ import annotations
 
 import onnx_ir as ir
-import onnx_ir.passes
 
-from ._graph import all_graphs
-from .base import FixPass, stamp
+from ..graph.attributes import int_attr
+from ..graph.dtypes import value_dtype
+from .rewriting import PatternRule, RewritePass, accept, nothing_to_do, refuse, rewrite_rule
 
-__all__ = ["CastBeforeLayoutPass", "UNFIXABLE_EXAMPLES"]
+__all__ = ["LAYOUT_OPS", "UNFIXABLE_EXAMPLES", "CastBeforeLayoutPass"]
 
 _HEADER = '<ir_version: 8, opset_import: ["" : 17]>'
-LAYOUT_OPS = {"Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Slice", "Identity", "Expand", "Tile"}
+LAYOUT_OPS = ("Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Slice", "Identity", "Expand", "Tile")
 
 UNFIXABLE_EXAMPLES: list[tuple[str, int, str]] = [
     ("TRT404", 0, "a UINT8 QuantizeLinear: asymmetric quantization, no cast to move; quantize with signed INT8"),
 ]
 
 
-class CastBeforeLayoutPass(FixPass):
+class CastBeforeLayoutPass(RewritePass):
     """Move a Cast from UINT8 above the layout ops between it and the UINT8 source."""
 
     name = "fix.cast-before-layout"
     fixes = ("TRT404",)
-    description = "Cast UINT8 to float before Transpose/Reshape/Slice... instead of after (exact: they move elements only)."
+    description = (
+        "Cast UINT8 to float before Transpose/Reshape/Slice... instead of after (exact: they move elements only)."
+    )
     EXAMPLES = [
         f"""{_HEADER}
 g (uint8[N,8,8,3] frame) => (float[N,3,8,8] y) {{
@@ -51,47 +58,44 @@ g (uint8[N,8,8,3] frame) => (float[N,3,4,8] y) {{
 }}""",
     ]
 
-    def call(self, model: ir.Model) -> onnx_ir.passes.PassResult:
-        from ..rules.dtype.typed_input import value_dtype  # the checker's own dtype reading (lazy: no cycle)
-
-        modified = False
-        for graph in all_graphs(model.graph):
-            for cast in [n for n in graph if n.op_type == "Cast" and n.domain in ("", "ai.onnx")]:
-                chain = _layout_chain(cast.inputs[0], value_dtype)
-                if chain:
-                    _hoist(graph, cast, chain, self.name)
-                    modified = True
-        return onnx_ir.passes.PassResult(model, modified)
+    def rules(self, model: ir.Model) -> list[PatternRule]:
+        return [
+            PatternRule("Cast", rewrite_rule(_pattern(op_type), _check, _hoist, name=self.name, remove_nodes=False))
+            for op_type in LAYOUT_OPS
+        ]
 
 
-def _layout_chain(value: ir.Value | None, dtype_of) -> list[ir.Node]:
-    """The single-use layout nodes from a UINT8 source down to ``value`` (top first), or []."""
-    chain: list[ir.Node] = []
-    while value is not None and dtype_of(value) == ir.DataType.UINT8:
-        node = value.producer()
-        if node is None or node.op_type not in LAYOUT_OPS or len(value.uses()) != 1 or value.is_graph_output():
-            break
-        chain.insert(0, node)
-        value = node.inputs[0]
-    return chain if chain and value is not None and dtype_of(value) == ir.DataType.UINT8 else []
+def _pattern(layout: str):
+    def pattern(op, source):
+        moved = getattr(op, layout)(source, _allow_other_inputs=True, _outputs=["moved"])
+        return op.Cast(moved, _outputs=["cast"])
+
+    return pattern
 
 
-def _hoist(graph: ir.Graph, cast: ir.Node, chain: list[ir.Node], pass_name: str) -> None:
-    """``Cast(L_k(...L_1(x)))`` -> ``L_k(...L_1(Cast(x)))``; the old Cast's users read the last layout op."""
-    source, to = chain[0].inputs[0], cast.attributes["to"].value
-    early = stamp(ir.node("Cast", [source], {"to": to}, name=f"{cast.name or 'cast'}_early"), pass_name)
-    early.outputs[0].name = f"{source.name}_as_{ir.DataType(to).name.lower()}"
-    early.outputs[0].dtype, early.outputs[0].shape = ir.DataType(to), source.shape
-    graph.insert_before(chain[0], early)
-    chain[0].replace_input_with(0, early.outputs[0])
-    for node in chain:
-        if node.outputs[0].dtype is not None:  # a declared UINT8 type would now be wrong
-            node.outputs[0].dtype = ir.DataType(to)
-        stamp(node, pass_name)
-    last, old = chain[-1].outputs[0], cast.outputs[0]
-    name, is_output = old.name, old.is_graph_output()
-    last.dtype, last.shape = old.dtype or last.dtype, old.shape or last.shape  # it now holds what the Cast made
-    old.replace_all_uses_with(last, replace_graph_outputs=True)
-    graph.remove(cast, safe=True)
-    if is_output:  # the graph output keeps its name
-        last.name = name
+def _check(context, source: ir.Value, moved: ir.Value, **_):
+    if value_dtype(moved) != ir.DataType.UINT8 or value_dtype(source) != ir.DataType.UINT8:
+        return nothing_to_do()
+    layout = moved.producer().op_type
+    if moved.is_graph_output():
+        return refuse(f"the UINT8 tensor '{moved.name}' is a graph output, so it stays UINT8 after {layout}")
+    readers = len(moved.uses())
+    if readers != 1:
+        return refuse(
+            f"the UINT8 tensor '{moved.name}' that {layout} makes is read by {readers} nodes: "
+            "casting before the layout op would change what the others read"
+        )
+    return accept()
+
+
+def _hoist(op, source: ir.Value, moved: ir.Value, cast: ir.Value, **_):
+    """``Cast(L(x, ...))`` -> ``L(Cast(x), ...)``: the layout op now moves the cast values."""
+    layout, late = moved.producer(), cast.producer()
+    to = ir.DataType(int_attr(late, "to", ir.DataType.FLOAT))
+    name = late.name or "cast"
+    early = op.Cast(
+        source, **dict(late.attributes), _name=name if name.endswith("_early") else f"{name}_early",
+        _outputs=[f"{source.name}_as_{to.name.lower()}"],
+    )  # fmt: skip
+    early.dtype, early.shape = to, source.shape
+    return op.op(layout.op_type, early, *layout.inputs[1:], _name=layout.name, **dict(layout.attributes))

@@ -10,6 +10,10 @@ exact on every input. DOUBLE is left alone: a tiny double can underflow to 0.0.
 Other ops that TRT403 reports on BOOL data (arithmetic, comparisons,
 reductions) change meaning or dtype when cast, so they stay findings with the
 PyTorch-side fix (cast the mask there).
+
+Written as an onnxscript rewrite rule (``passes.rewriting``): ``NonZero(x)`` becomes
+``NonZero(Cast(x))`` when the check finds ``x`` is BOOL or an integer; otherwise it says why
+(DOUBLE, an unknown dtype), and a finding left at that NonZero says so.
 """
 
 from __future__ import annotations
@@ -17,16 +21,17 @@ from __future__ import annotations
 import onnx_ir as ir
 import onnx_ir.passes
 
+from ..graph.dtypes import value_dtype
 from ..ir import fill_inferred_types
-from ._graph import all_graphs
-from .base import FixPass, stamp
+from .rewriting import PatternRule, RewritePass, accept, nothing_to_do, refuse, rewrite_rule
 
-__all__ = ["CastNonZeroInputPass", "UNFIXABLE_EXAMPLES"]
+__all__ = ["UNFIXABLE_EXAMPLES", "CastNonZeroInputPass"]
 
 _EXACT_AS_FLOAT = {  # non-zero exactly where the original was
     ir.DataType.BOOL, ir.DataType.INT64, ir.DataType.INT32, ir.DataType.INT16, ir.DataType.INT8,
     ir.DataType.UINT64, ir.DataType.UINT32, ir.DataType.UINT16, ir.DataType.UINT8,
 }  # fmt: skip
+_ACCEPTED = frozenset({ir.DataType.FLOAT, ir.DataType.FLOAT16})  # what TensorRT's NonZero takes
 
 _HEADER = '<ir_version: 8, opset_import: ["" : 17]>'
 
@@ -38,7 +43,7 @@ UNFIXABLE_EXAMPLES: list[tuple[str, int, str]] = [
 ]
 
 
-class CastNonZeroInputPass(FixPass):
+class CastNonZeroInputPass(RewritePass):
     """Cast NonZero's bool or integer input to FP32, which TensorRT's NonZero accepts."""
 
     name = "fix.cast-nonzero-input"
@@ -58,19 +63,34 @@ g (int64[N] alive) => (int64[1,M] idx) {{
     ]
 
     def call(self, model: ir.Model) -> onnx_ir.passes.PassResult:
-        from ..rules.dtype.typed_input import value_dtype  # the checker's own dtype reading (lazy: no cycle)
-
         fill_inferred_types(model)  # as the checker sees them: a TorchScript export declares no dtypes in an If
-        modified = False
-        for graph in all_graphs(model.graph):
-            for node in list(graph):
-                source = node.inputs[0] if node.op_type == "NonZero" and node.domain in ("", "ai.onnx") else None
-                if source is None or value_dtype(source) not in _EXACT_AS_FLOAT:
-                    continue
-                cast = stamp(ir.node("Cast", [source], {"to": ir.DataType.FLOAT}, name=f"{node.name}_cast"), self.name)
-                cast.outputs[0].name = f"{source.name}_as_float"
-                cast.outputs[0].dtype, cast.outputs[0].shape = ir.DataType.FLOAT, source.shape
-                graph.insert_before(node, cast)
-                node.replace_input_with(0, cast.outputs[0])
-                modified = True
-        return onnx_ir.passes.PassResult(model, modified)
+        return super().call(model)
+
+    def rules(self, model: ir.Model) -> list[PatternRule]:
+        return [PatternRule("NonZero", rewrite_rule(_pattern, _check, _cast_first, name=self.name))]
+
+
+def _pattern(op, source):
+    return op.NonZero(source, _outputs=["indices"])
+
+
+def _check(context, source: ir.Value, **_):
+    dtype = value_dtype(source)
+    if dtype in _EXACT_AS_FLOAT:
+        return accept()
+    if dtype in _ACCEPTED:
+        return nothing_to_do()
+    if dtype is None:
+        return refuse(f"the dtype of its input '{source.name}' is unknown, so a cast to FP32 is not known to be exact")
+    if dtype == ir.DataType.DOUBLE:
+        return refuse("its input is DOUBLE: values too small for FP32 would become 0.0, so a cast is not exact")
+    return refuse(f"its input is {dtype.name}, which a cast to FP32 is not known to keep non-zero where it was")
+
+
+def _cast_first(op, source: ir.Value, indices: ir.Value, **_):
+    name = indices.producer().name
+    cast = op.Cast(
+        source, to=ir.DataType.FLOAT, _name=f"{name or 'NonZero'}_cast", _outputs=[f"{source.name}_as_float"]
+    )
+    cast.dtype, cast.shape = ir.DataType.FLOAT, source.shape
+    return op.NonZero(cast, _name=name)

@@ -1,4 +1,5 @@
-"""``ALL_PASSES``: every fix pass, in the order they should run.
+"""``ALL_PASSES``: every fix pass, in the order they should run; :func:`autofix_of`: the fix of a
+checker rule, looked up by the rule ids each pass declares it ``fixes`` (rules do not name passes).
 
 1. DoubleToFloatPass first: later passes (and their constant evaluation) then
    see FP32 types only.
@@ -22,6 +23,7 @@ dim is 0, where it gives the real-zero meaning PyTorch intended).
 
 from __future__ import annotations
 
+from .base import FixPass
 from .cast_before_layout import CastBeforeLayoutPass
 from .cast_nonzero_input import CastNonZeroInputPass
 from .double_to_float import DoubleToFloatPass
@@ -33,7 +35,7 @@ from .reshape_allowzero import ReshapeAllowzeroPass
 from .squeeze_axes import ConstantAxesPass
 from .unpin_batch import UnpinBatchPass
 
-__all__ = ["ALL_PASSES"]
+__all__ = ["ALL_PASSES", "autofix_of", "fixing_passes"]
 
 ALL_PASSES = [
     DoubleToFloatPass,
@@ -47,3 +49,14 @@ ALL_PASSES = [
     CastNonZeroInputPass,
     CastBeforeLayoutPass,
 ]
+
+
+def fixing_passes(rule_id: str) -> list[type[FixPass]]:
+    """The passes that remove findings of ``rule_id``, in run order."""
+    return [cls for cls in ALL_PASSES if rule_id in cls.fixes]
+
+
+def autofix_of(rule_id: str) -> type[FixPass] | None:
+    """The autofix of rule ``rule_id``: the first pass to run of those that fix it, or None."""
+    found = fixing_passes(rule_id)
+    return found[0] if found else None

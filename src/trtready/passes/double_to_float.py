@@ -20,14 +20,16 @@ stamped.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import onnx_ir as ir
 import onnx_ir.passes
 
-from ._graph import all_graphs
+from ..graph.traversal import all_graphs
 from .base import FixPass, stamp
 
-__all__ = ["DoubleToFloatPass", "UNFIXABLE_EXAMPLES"]
+__all__ = ["UNFIXABLE_EXAMPLES", "DoubleToFloatPass"]
 
 _HEADER = '<ir_version: 8, opset_import: ["" : 17]>'
 _DOUBLE, _FLOAT = ir.DataType.DOUBLE, ir.DataType.FLOAT
@@ -59,7 +61,7 @@ g (float[N,3] x) => (float[N,3] y) <double[3] w = {{0.5, 1.5, 2.5}}> {{
                 if value.const_value is not None and value.const_value.dtype == _DOUBLE:
                     array = value.const_value.numpy().astype(np.float32)
                     value.const_value = ir.tensor(array, name=name)
-                    value.dtype = _FLOAT
+                    value.type = ir.TensorType(_FLOAT)  # a new type object: a copy of the model may share the old
                     modified = True
             for value in graph.inputs:
                 modified |= _retype(value)
@@ -73,7 +75,9 @@ g (float[N,3] x) => (float[N,3] y) <double[3] w = {{0.5, 1.5, 2.5}}> {{
 
 def _retype(value: ir.Value) -> bool:
     if value.dtype == _DOUBLE:
-        value.dtype = _FLOAT
+        retyped = copy.deepcopy(value.type)  # a new type object: a copy of the model may share this one
+        retyped.dtype = _FLOAT
+        value.type = retyped
         return True
     return False
 

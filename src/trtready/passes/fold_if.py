@@ -5,7 +5,7 @@ The TorchScript exporter writes ``x.squeeze(d)`` as
 see the size of dim ``d`` (NVIDIA's ONNX export guidance, "torch.Tensor.squeeze"). TensorRT refuses such an If at run time
 (its branches differ in rank, TRT301) and it is needless control flow (TRT303).
 
-The pass evaluates the condition partially (``_evaluate.Evaluator``: constants,
+The pass evaluates the condition partially (``graph.evaluate.Evaluator``: constants,
 static dims from the declared shapes, ONNX shape inference with data
 propagation and known Reshape targets). When it is decided, the taken branch's
 nodes move into the enclosing graph before the If, its initializers become main
@@ -29,11 +29,12 @@ from __future__ import annotations
 import onnx_ir as ir
 import onnx_ir.passes
 
-from ._evaluate import Evaluator
+from ..graph.constants import STANDARD_DOMAINS
+from ..graph.evaluate import Evaluator
 from ._graph import names_in, remove_dead, replace_value, unique_name
 from .base import FixPass, stamp
 
-__all__ = ["FoldIfPass", "UNFIXABLE_EXAMPLES"]
+__all__ = ["UNFIXABLE_EXAMPLES", "FoldIfPass"]
 
 #: Unary elementwise ops that keep the shape and never fail (candidates for the Where form).
 _TOTAL_UNARY = frozenset({"Identity", "Relu", "Neg", "Abs", "Sigmoid", "Tanh", "Exp", "Sign", "Floor", "Ceil"})
@@ -108,7 +109,7 @@ g (float[N,C] x) => (float[N,C] y) {{
         graph = model.graph
         evaluator = Evaluator(model)
         modified = False
-        for node in [n for n in graph if n.op_type == "If" and n.domain in ("", "ai.onnx")]:
+        for node in [n for n in graph if n.op_type == "If" and n.domain in STANDARD_DOMAINS]:
             cond = evaluator.constant(node.inputs[0])
             if cond is None or cond.size != 1:
                 modified |= self._to_where(graph, node, evaluator.dims(node.inputs[0]))

@@ -23,11 +23,13 @@ from __future__ import annotations
 import onnx_ir as ir
 import onnx_ir.passes
 
-from ._evaluate import Evaluator, fold_operands
+from ..graph.constants import STANDARD_DOMAINS, constant_array
+from ..graph.evaluate import Evaluator
+from ..graph.slots import BUILD_TIME_INPUTS, SHAPE_INPUTS
 from ._graph import insert_constant, names_in, remove_dead
 from .base import FixPass
 
-__all__ = ["FoldShapeArithmeticPass", "UNFIXABLE_EXAMPLES"]
+__all__ = ["UNFIXABLE_EXAMPLES", "FoldShapeArithmeticPass"]
 
 _HEADER = '<ir_version: 8, opset_import: ["" : 18]>'
 UNFIXABLE_EXAMPLES: list[tuple[str, int, str]] = []
@@ -61,14 +63,12 @@ g (float[N,8,5] x) => (float[N,40] y) {{
     ]
 
     def call(self, model: ir.Model) -> onnx_ir.passes.PassResult:
-        from ..rules.slots import BUILD_TIME_INPUTS, SHAPE_INPUTS  # lazy: rules import the passes
-
         graph, evaluator = model.graph, Evaluator(model)
         taken, modified = names_in(graph), False
         slots = {op: tuple(s.index for s in (*BUILD_TIME_INPUTS.get(op, ()), *SHAPE_INPUTS.get(op, ())))
                  for op in {*BUILD_TIME_INPUTS, *SHAPE_INPUTS}}  # fmt: skip
         for node in list(graph):
-            if node.domain not in ("", "ai.onnx") or node.op_type not in slots:
+            if node.domain not in STANDARD_DOMAINS or node.op_type not in slots:
                 continue
             for index in slots[node.op_type]:
                 if index >= len(node.inputs) or node.inputs[index] is None:
@@ -81,3 +81,25 @@ g (float[N,8,5] x) => (float[N,40] y) {{
 
                 modified |= fold_operands(graph, evaluator, node.inputs[index], fold)
         return onnx_ir.passes.PassResult(model, modified)
+
+
+#: Ops through which ``fold_operands`` looks for foldable pieces of a partly dynamic shape.
+_ASSEMBLY_OPS = frozenset({"Concat", "Unsqueeze", "Squeeze", "Cast", "Identity", "Reshape"})
+
+
+def fold_operands(graph: ir.Graph, evaluator: Evaluator, value: ir.Value, fold) -> bool:
+    """Fold ``value`` (``fold(value, array)``) when fully known, else the known pieces it is assembled from."""
+    stack, seen, changed = [value], set(), False
+    while stack:
+        current = stack.pop()
+        if current is None or current in seen or constant_array(current) is not None:
+            continue
+        seen.add(current)
+        array = evaluator.constant(current)
+        node = current.producer()
+        if array is not None and node is not None and node.graph is graph and not current.is_graph_output():
+            fold(current, array)
+            changed = True
+        elif node is not None and node.graph is graph and node.op_type in _ASSEMBLY_OPS:
+            stack.extend(node.inputs[:1] if node.op_type != "Concat" else node.inputs)
+    return changed

@@ -27,10 +27,15 @@ import numpy as np
 import onnx_ir as ir
 import onnx_ir.passes
 
-from ._graph import constant_array, insert_constant, names_in, unique_name
+from ..graph.attributes import float_attr, int_attr
+from ..graph.constants import constant_array
+from ..graph.dtypes import unlisted_type, value_dtype
+from ..graph.traversal import iter_nodes
+from ..trt_ops import load_release
+from ._graph import insert_constant, names_in, unique_name
 from .base import FixPass, stamp
 
-__all__ = ["Int64ToInt32Pass", "UNFIXABLE_EXAMPLES"]
+__all__ = ["UNFIXABLE_EXAMPLES", "Int64ToInt32Pass"]
 
 _HEADER = '<ir_version: 8, opset_import: ["" : 17]>'
 _I32_MAX = 2**31 - 1
@@ -68,16 +73,12 @@ g (bool[N,4] mask) => (int64[2,M] y) {{
         self.trt = trt
 
     def call(self, model: ir.Model) -> onnx_ir.passes.PassResult:
-        from ..rules.context import Context  # lazy: rules import the passes
-        from ..rules.dtype.typed_input import unlisted_type
-        from ..trt_ops import load_release
-
-        ctx = Context(model, load_release(self.trt))
-        if not ctx.trt.native_int64:
+        release = load_release(self.trt)
+        if not release.native_int64:
             return onnx_ir.passes.PassResult(model, False)
         graph, taken, modified = model.graph, names_in(model.graph), False
-        for path, node in list(ctx.nodes):
-            if path != "main" or not unlisted_type(ctx, node, "INT64"):
+        for path, node in list(iter_nodes(graph)):
+            if path != "main" or not unlisted_type(release, node, "INT64"):
                 continue
             indices = _DATA_INPUTS.get(node.op_type, (0,))
             bounds = [_bound(node.inputs[i]) if i < len(node.inputs) else 0 for i in indices]
@@ -115,7 +116,7 @@ g (bool[N,4] mask) => (int64[2,M] y) {{
         for use in [u for u in out.uses() if u.node is not cast]:
             use.node.replace_input_with(use.idx, wide)
         graph.outputs[:] = [wide if v is out else v for v in graph.outputs]
-        out.dtype = ir.DataType.INT32
+        out.type = ir.TensorType(ir.DataType.INT32)  # a new type: a copy of the model may share this one
 
 
 def _bound(value: ir.Value | None) -> int | None:
@@ -128,8 +129,6 @@ def _bound(value: ir.Value | None) -> int | None:
         return top if top <= _I32_MAX and int(array.min(initial=0)) >= -_I32_MAX else None
     node = value.producer()
     if node is not None and node.op_type == "Cast" and node.inputs[0] is not None:
-        from ..rules.dtype.typed_input import value_dtype  # lazy: rules import the passes
-
         return _NARROW.get(value_dtype(node.inputs[0]))
     return None
 
@@ -140,7 +139,7 @@ def _result_fits(node: ir.Node, bounds: list[int]) -> bool:
         return True
     if op in ("MatMul", "Gemm"):
         a, b = node.inputs[0], node.inputs[1]
-        if op == "Gemm" and any(_attr(node, k, 1.0) != 1.0 for k in ("alpha", "beta")):
+        if op == "Gemm" and any(float_attr(node, k, 1.0) != 1.0 for k in ("alpha", "beta")):
             return False
         if not isinstance(k_dim := _inner_dim(node, a, b), int):
             return False
@@ -159,13 +158,9 @@ def _result_fits(node: ir.Node, bounds: list[int]) -> bool:
 def _inner_dim(node: ir.Node, a: ir.Value, b: ir.Value) -> int | None:
     """The static reduction length K of a MatMul/Gemm, from either operand."""
     gemm = node.op_type == "Gemm"
-    for value, index in ((a, 0 if gemm and _attr(node, "transA", 0) else -1),
-                         (b, 1 if gemm and _attr(node, "transB", 0) else -2)):  # fmt: skip
+    for value, index in ((a, 0 if gemm and int_attr(node, "transA", 0) else -1),
+                         (b, 1 if gemm and int_attr(node, "transB", 0) else -2)):  # fmt: skip
         if value.shape is not None and len(value.shape) >= 2 and isinstance(value.shape[index], int):
             return value.shape[index]
     return None
 
-
-def _attr(node: ir.Node, name: str, default):
-    attr = node.attributes.get(name)
-    return default if attr is None else attr.value

@@ -23,14 +23,15 @@ import numpy as np
 import onnx_ir as ir
 
 from ..errors import one_line
-from ..ir import count_nodes, save_model_atomic
+from ..external_weights import runtime_file
+from ..ir import count_nodes
 from ..result import PassRecord
 from ..rules import check_model
 from ..simplify import copy_model, invalid_reason
 from ..verify.compare import compare_output
 from ..verify.session import open_session
 from ..workspace import work_dir
-from .base import FixPass
+from .base import FixPass, FixRecord
 
 __all__ = ["RUN_SECONDS", "apply_fixes"]
 
@@ -71,11 +72,12 @@ def apply_fixes(
 
 
 def _try_pass(model: ir.Model, fix: FixPass, before: int, trt) -> tuple[ir.Model | None, PassRecord]:
-    record = PassRecord(name=fix.name, modified=False, nodes_before=count_nodes(model))
+    record = FixRecord(name=fix.name, modified=False, nodes_before=count_nodes(model))
     start = time.perf_counter()
     candidate = copy_model(model)
     try:
         record.modified = bool(fix(candidate).modified)
+        record.near_misses = fix.near_misses  # where it did not rewrite, and why: said on the findings left
     except Exception as exc:  # noqa: BLE001 - a failing pass is recorded and skipped
         record.message, record.rolled_back = f"failed: {one_line(exc)}", True
         return None, record
@@ -98,12 +100,13 @@ def _count(model: ir.Model, fix: FixPass, trt) -> int:
 
 
 def _run_all(model: ir.Model, feeds: dict, path: Path) -> dict[int, list | str]:
-    """Outputs per batch, or the error text where ONNX Runtime fails."""
-    save_model_atomic(model, path)
-    try:
-        session = open_session(str(path))
-    except Exception as exc:  # noqa: BLE001
-        return {batch: one_line(exc) for batch in feeds}
+    """Outputs per batch, or the error text where ONNX Runtime fails. Weights mapped from external
+    data stay where they are: the file written for ONNX Runtime points into them."""
+    with runtime_file(model, path) as written:
+        try:
+            session = open_session(written.path, mapped_weights=written.mapped)
+        except Exception as exc:  # noqa: BLE001
+            return {batch: one_line(exc) for batch in feeds}
     names = {i.name for i in session.get_inputs()}
     outputs: dict[int, list | str] = {}
     stopped = None

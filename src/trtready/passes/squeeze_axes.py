@@ -3,7 +3,7 @@
 TensorRT reads these axes when it builds the engine: Reduce* ``axes`` must be
 an initializer and Squeeze/Unsqueeze ``axes`` must resolve to constants
 (TRT201/TRT202). Exporters sometimes compute them (``x.sum(dim=x.dim() - 1)``,
-``Sub(Shape(x)[1:], 7)``). When the partial evaluator (``_evaluate``: constants,
+``Sub(Shape(x)[1:], 7)``). When the constant evaluator (``graph.evaluate``: constants,
 static dims, ONNX shape inference) knows every element, the input is replaced
 by a stamped ``Constant`` node and the computation left dead is removed.
 
@@ -18,11 +18,12 @@ from __future__ import annotations
 import onnx_ir as ir
 import onnx_ir.passes
 
-from ._evaluate import Evaluator
-from ._graph import constant_array, insert_constant, names_in, remove_dead
+from ..graph.constants import STANDARD_DOMAINS, constant_array
+from ..graph.evaluate import Evaluator
+from ._graph import insert_constant, names_in, remove_dead
 from .base import FixPass
 
-__all__ = ["AXES_OPS", "ConstantAxesPass", "UNFIXABLE_EXAMPLES"]
+__all__ = ["AXES_OPS", "UNFIXABLE_EXAMPLES", "ConstantAxesPass"]
 
 _HEADER = '<ir_version: 8, opset_import: ["" : 18]>'
 AXES_OPS = frozenset(
@@ -58,7 +59,7 @@ g (float[N,1,8] x) => (float[N,8] y) {{
         graph, evaluator = model.graph, Evaluator(model)
         taken, modified = names_in(graph), False
         for node in list(graph):
-            if node.op_type not in AXES_OPS or node.domain not in ("", "ai.onnx") or len(node.inputs) < 2:
+            if node.op_type not in AXES_OPS or node.domain not in STANDARD_DOMAINS or len(node.inputs) < 2:
                 continue
             axes = node.inputs[1]
             if axes is None or constant_array(axes) is not None:

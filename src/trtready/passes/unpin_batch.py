@@ -4,13 +4,13 @@ Tracing turns ``x.view(int(x.size(0)), -1)``, ``torch.zeros(b, 16)`` or
 ``cls.expand(b, -1, -1)`` into constants holding the export batch (TRT207): the
 graph inputs keep a symbolic batch dim, but the engine only works at the
 export batch. For each Reshape / Expand / Tile / ConstantOfShape whose shape
-input starts with the export batch — a constant, or (:func:`shape_head`) a
+input starts with the export batch — a constant, or (:func:`~trtready.graph.batch.shape_head`) a
 ``Concat`` whose first piece is one, as the TorchScript exporter writes
 ``x.view(int(b), c)`` when ``c`` comes from ``x.shape`` — that first entry is
 rewritten:
 
-Whether a tensor's dim 0 is the batch is ``check``'s own answer
-(:func:`trtready.rules.context.batch_analysis`, after shape inference): it follows where the dim
+Whether a tensor's dim 0 is the batch is ``check``'s own answer (the graph layer's batch
+provenance, :func:`trtready.graph.batch.batch_analysis`, after shape inference): it follows where the dim
 comes from, so a ``Reshape(sx, [1, -1])`` of an anchor grid's ``arange`` over the feature-map
 width is left alone.
 
@@ -40,11 +40,14 @@ import numpy as np
 import onnx_ir as ir
 import onnx_ir.passes
 
-from ._evaluate import Evaluator
-from ._graph import STANDARD_DOMAINS, constant_array, insert_constant, names_in, unique_name
+from ..graph.attributes import int_attr
+from ..graph.batch import batch_analysis, shape_head
+from ..graph.constants import STANDARD_DOMAINS
+from ..graph.evaluate import Evaluator
+from ._graph import insert_constant, names_in, unique_name
 from .base import FixPass, stamp
 
-__all__ = ["UNFIXABLE_EXAMPLES", "UnpinBatchPass", "shape_head"]
+__all__ = ["UNFIXABLE_EXAMPLES", "UnpinBatchPass"]
 
 _HEADER = '<ir_version: 8, opset_import: ["" : 17]>'
 UNFIXABLE_EXAMPLES: list[tuple[str, int, str]] = [
@@ -97,8 +100,6 @@ g (float[N,4,3] x) => (float[N,4,1] y) <float[4,4] w = {{1., 0., 2., 0., 0., 1.,
         self.export_batch = export_batch
 
     def call(self, model: ir.Model) -> onnx_ir.passes.PassResult:
-        from ..rules.context import batch_analysis  # lazy: rules import the passes
-
         graph = model.graph
         sources = [v for v in graph.inputs if v.shape is not None and len(v.shape) and not isinstance(v.shape[0], int)]
         if not sources:
@@ -157,24 +158,6 @@ class _Candidate(NamedTuple):
     action: object  # the new first entry, or "build" for a Shape-based one
 
 
-def shape_head(value: ir.Value | None) -> tuple[np.ndarray, list[ir.Value]] | None:
-    """A 1-D shape input as ``(constant leading entries, computed pieces after them)``, or None.
-
-    A constant gives ``(literal, [])``. The TorchScript exporter writes
-    ``x.view(int(b), c)`` with ``c`` read from ``x.shape`` as
-    ``Concat(Constant([2]), Unsqueeze(Gather(Shape(x), 1)))``: that gives ``([2], [Unsqueeze output])``.
-    """
-    literal, rest = constant_array(value), []
-    node = value.producer() if value is not None and literal is None else None
-    if node is not None and node.op_type == "Concat" and node.domain in STANDARD_DOMAINS and node.inputs:
-        axis = node.attributes.get("axis")
-        if axis is not None and axis.value == 0 and None not in node.inputs:
-            literal, rest = constant_array(node.inputs[0]), list(node.inputs[1:])
-    if literal is None or literal.ndim != 1 or literal.size == 0 or not np.issubdtype(literal.dtype, np.integer):
-        return None
-    return literal.astype(np.int64), rest
-
-
 def _shape_index(node: ir.Node) -> int:
     return 0 if node.op_type == "ConstantOfShape" else 1
 
@@ -191,8 +174,7 @@ def _candidate(node: ir.Node, carries, dims) -> _Candidate | None:
     data_dims = dims(data) if data is not None else None
     dim0 = data_dims[0] if data_dims else None
     if node.op_type == "Reshape" and data is not None and carries(data):
-        allowzero = node.attributes.get("allowzero")
-        if allowzero is None or not allowzero.value:
+        if not int_attr(node, "allowzero", 0):
             return _Candidate(node, head, rest, 0)
         return _Candidate(node, head, rest, -1) if not rest and -1 not in head[1:] else None
     if node.op_type == "Expand" and data is not None and carries(data):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..result import Result, Severity
 from ..verdict import verdict
 from .markdown import fixes_markdown
+from .text import attempt_nodes, timings_line
 
 __all__ = ["export_markdown"]
 
@@ -24,13 +25,15 @@ def _attempts(result: Result) -> list[str]:
     for a in result.attempts:
         note = a.error or (a.warnings[0] if a.warnings else "")
         lines.append(
-            f"| {a.label}{' (chosen)' if a.label == result.chosen else ''} | {_yn(a.ok)} | {a.seconds:.1f} "
-            f"| {a.node_count or '-'} | {_yn(a.batch_symbolic)} | {_yn(a.verified)} | {a.error_findings} | {_cell(note)} |"
+            f"| {a.label}{' (chosen)' if a.label == result.chosen else ''} | {_yn(a.ok)} | {sum(a.steps.values()) or a.seconds:.1f} "
+            f"| {attempt_nodes(a)} | {_yn(a.batch_symbolic)} | {_yn(a.verified)} | {a.error_findings} | {_cell(note)} |"
         )
     for file in result.files:
         lines += ["", f"Chosen for `{file.path}`: {file.choice_reason}. Nodes: {file.nodes_exported} exported, "
                   f"{file.nodes_final} after simplification. Verified at batches {file.verified_batches or 'none'}."]  # fmt: skip
     lines += [f"- note: {note}" for note in result.notes]
+    if result.steps:
+        lines += [f"- {timings_line(result)}"]
     return lines + [""]
 
 

@@ -19,7 +19,7 @@ from .findings_table import findings_table, fixes_renderable
 from .groups import group_findings
 from .tone import verdict_text
 
-__all__ = ["export_summary", "print_summary", "render_plain", "verdict_text"]
+__all__ = ["attempt_nodes", "export_summary", "print_summary", "render_plain", "timings_line", "verdict_text"]
 
 _STATUS_STYLE = {
     "pass": "green", "fail": "red", "error": "red", "unproved": "red", "degenerate": "yellow", "nondeterministic": "yellow",
@@ -57,6 +57,8 @@ def export_summary(result: Result, *, verbose: bool = False) -> Group:
         if file.nodes_exported is not None:
             parts.append(Text(f"nodes: {file.nodes_exported} exported -> {file.nodes_final} after simplification and fixes"))
     parts += [Text(f"note: {note}") for note in result.notes]
+    if result.steps and result.command == "export":
+        parts.append(Text(timings_line(result)))
     parts += _passes_parts(result, verbose)
     if result.verification:
         parts.append(_verification_table(result))
@@ -90,8 +92,8 @@ def _attempts_table(result: Result, verbose: bool = False) -> Group:
     for a in result.attempts:
         status = Text("exported", "green") if a.ok else Text("failed", "red")
         table.add_row(
-            a.label + (" *" if a.label == result.chosen else ""), status, f"{a.seconds:.1f}",
-            _opt(a.node_count), _yes_no(a.batch_symbolic), _yes_no(a.verified), str(a.error_findings) if a.ok else "-",
+            a.label + (" *" if a.label == result.chosen else ""), status, f"{sum(a.steps.values()) or a.seconds:.1f}",
+            attempt_nodes(a), _yes_no(a.batch_symbolic), _yes_no(a.verified), str(a.error_findings) if a.ok else "-",
         )  # fmt: skip
         if a.error:
             notes.append(Text(f"  {a.label}: {a.error}", style="red"))
@@ -100,6 +102,27 @@ def _attempts_table(result: Result, verbose: bool = False) -> Group:
         if len(a.warnings) > len(shown):
             notes.append(Text(f"  {a.exporter}: ... {len(a.warnings) - MAX_WARNINGS} more warnings in --json or with -v"))
     return Group(table, *notes)
+
+
+def timings_line(result: Result) -> str:
+    """``time: 12.3 s: plan 1.1 s; torchscript 3.5 s (export 0.7, simplify 2.4, ...); write 0.0 s``."""
+    groups: dict[str, dict[str, float]] = {}
+    for key, seconds in result.steps.items():
+        head, _, stage = key.partition(": ")
+        groups.setdefault(head, {})[stage] = seconds
+    parts = []
+    for head, stages in groups.items():
+        total = sum(stages.values())
+        detail = ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in stages.items() if stage)
+        parts.append(f"{head} {total:.1f} s" + (f" ({detail})" if detail else ""))
+    return f"time: {result.seconds:.1f} s: " + "; ".join(parts)
+
+
+def attempt_nodes(attempt) -> str:
+    """``340 -> 93``: the exporter's nodes and those of the model the attempt ended with."""
+    if attempt.nodes_final is None or attempt.nodes_final == attempt.node_count:
+        return _opt(attempt.node_count)
+    return f"{attempt.node_count} -> {attempt.nodes_final}"
 
 
 def _passes_table(records, title: str) -> Group:

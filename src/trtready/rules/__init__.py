@@ -15,7 +15,8 @@ import onnx
 import onnx_ir as ir
 
 from ..gc_pause import paused_gc
-from ..ir import infer_types, iter_nodes
+from ..graph.traversal import iter_nodes
+from ..ir import infer_types
 from ..result import Finding, Severity
 from ..trt_ops import load_release
 from .base import Rule
@@ -23,7 +24,6 @@ from .context import Context
 from .registry import all_rules, select_rules
 
 __all__ = ["Context", "Rule", "all_rules", "check_model", "select_rules"]
-
 
 
 def check_model(

@@ -1,9 +1,9 @@
-"""Linear-time value analyses shared by the rules.
+"""Linear-time value analyses of the checker (the batch analysis is the graph layer's:
+:mod:`trtready.graph.batch`).
 
-Each analysis assigns a fact to every value from the facts of its producer's
-inputs. Facts are computed on demand, memoised, and walked with an explicit
-stack (no recursion), so asking about every value of a graph costs O(graph)
-whatever order the nodes are in and however deep the graph is.
+Each analysis assigns a fact to every value from the facts of its producer's inputs, found on
+demand and memoised (:class:`~trtready.graph.forward.ForwardAnalysis`), so asking about every value
+of a graph costs O(graph) whatever order the nodes are in and however deep the graph is.
 
 - :class:`ValueKinds` says what a value's *contents* depend on:
   ``CONST`` (initializers, Constant nodes, and anything computed only from them
@@ -11,14 +11,6 @@ whatever order the nodes are in and however deep the graph is.
   time), ``SHAPE`` (shape arithmetic over dynamic dims: a TensorRT shape tensor)
   or ``DATA`` (reaches a graph input or an activation other than through
   ``Shape``/``Size``).
-- :class:`CarriesBatch` says whether a value's dim 0 is the (dynamic) batch dim,
-  following where the dim comes from: the symbolic dim that shape inference or
-  the exporter gives it (``batch``, ``2*batch``: yes; ``height``,
-  ``floor(width/2) + 1``, a number: not the batch), else its producer (an op
-  that keeps dim 0, or a Reshape/Expand/ConstantOfShape whose target's first
-  entry is read from a batched tensor's ``Shape``). A ``1`` in front of an
-  anchor grid or a position table (``arange(h)``, ``pos[:n].view(1, n, d)``) is
-  not a batch.
 - :class:`PossiblyEmpty` says whether a value may have a zero-length dim
   because it is downstream of an op with a data-dependent output shape.
 """
@@ -26,29 +18,15 @@ whatever order the nodes are in and however deep the graph is.
 from __future__ import annotations
 
 import enum
-import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from collections.abc import Iterable
 
-import numpy as np
 import onnx_ir as ir
 
-from ..ir import attribute
+from ..graph.attributes import int_attr
+from ..graph.constants import STANDARD_DOMAINS
+from ..graph.forward import RECURSION_DEPTH, ForwardAnalysis
 
-__all__ = [
-    "BatchSymbols",
-    "CarriesBatch",
-    "DATA_DEPENDENT_SHAPE_OPS",
-    "Kind",
-    "Origin",
-    "PossiblyEmpty",
-    "ValueKinds",
-    "dim0_source",
-    "element_origin",
-]
-
-Fact = TypeVar("Fact")
+__all__ = ["DATA_DEPENDENT_SHAPE_OPS", "Kind", "PossiblyEmpty", "ValueKinds"]
 
 #: Ops whose output shape depends on input *values* (TensorRT "data-dependent shapes").
 DATA_DEPENDENT_SHAPE_OPS = frozenset({"NonZero", "Compress", "Unique", "NonMaxSuppression"})
@@ -67,85 +45,9 @@ class Kind(enum.IntEnum):
 _CONST, _SHAPE, _DATA = Kind.CONST, Kind.SHAPE, Kind.DATA
 #: Ops whose output kind does not depend on their inputs (Shape and Size: on their input's dims).
 _LEAF_KINDS = {"Constant": Kind.CONST} | dict.fromkeys(_RANDOM_OPS | _CONTROL_FLOW_OPS | DATA_DEPENDENT_SHAPE_OPS, Kind.DATA)
-_UNKNOWN = object()  # no fact yet (a fact may be False or 0)
-_RECURSION = 64  # values found recursively at once before the explicit stack takes over
 
 
-class _ForwardAnalysis(Generic[Fact]):
-    """Memoised fact per value: a leaf fact, or one combined from the producer's inputs."""
-
-    cycle_fact: Fact
-
-    def __init__(self) -> None:
-        self._facts: dict[ir.Value, Fact] = {}
-
-    def leaf(self, value: ir.Value, node: ir.Node | None) -> Fact | None:
-        """The fact when it does not depend on the producer's inputs, else None."""
-        raise NotImplementedError
-
-    def combine(self, node: ir.Node, facts: list[Fact]) -> Fact:
-        raise NotImplementedError
-
-    def dependencies(self, node: ir.Node) -> list[ir.Value]:
-        """The values whose facts ``combine`` reads: the node's inputs (a subclass may add more)."""
-        return [v for v in node.inputs if v is not None]
-
-    def __call__(self, value: ir.Value) -> Fact:
-        fact = self._facts.get(value, _UNKNOWN)
-        return fact if fact is not _UNKNOWN else self._find(value, set())
-
-    def _find(self, value: ir.Value, open_values: set[ir.Value]) -> Fact:
-        """``value``'s fact, found recursively while the walk is shallow (the usual cone of a shape
-        input), then with :meth:`_walk`'s explicit stack (a graph deeper than Python's stack)."""
-        facts = self._facts
-        node = value.producer()
-        fact = self.leaf(value, node)
-        if fact is None:
-            if len(open_values) >= _RECURSION:
-                return self._walk(value, node)
-            open_values.add(value)
-            needed = self.dependencies(node)
-            found = []
-            for v in needed:
-                known = facts.get(v, _UNKNOWN)
-                if known is _UNKNOWN:
-                    known = self.cycle_fact if v in open_values else self._find(v, open_values)
-                found.append(known)
-            open_values.discard(value)
-            fact = self.combine(node, found)
-        facts[value] = fact
-        return fact
-
-    def _walk(self, value: ir.Value, node: ir.Node) -> Fact:
-        """Combine the facts of everything ``value`` depends on, depth first with an explicit stack.
-        A value met again while its own facts are being found (a cycle) counts as ``cycle_fact``."""
-        facts, leaf, dependencies = self._facts, self.leaf, self.dependencies
-        frames = [[value, node, dependencies(node), 0]]  # value, producer, what it needs, next to look at
-        open_values = {value}
-        while frames:
-            frame = frames[-1]
-            needed = frame[2]
-            while frame[3] < len(needed):
-                current = needed[frame[3]]
-                frame[3] += 1
-                if current in facts or current in open_values:
-                    continue
-                producer = current.producer()
-                fact = leaf(current, producer)
-                if fact is not None:
-                    facts[current] = fact
-                    continue
-                frames.append([current, producer, dependencies(producer), 0])
-                open_values.add(current)
-                break
-            else:
-                facts[frame[0]] = self.combine(frame[1], [facts.get(v, self.cycle_fact) for v in needed])
-                open_values.discard(frame[0])
-                frames.pop()
-        return facts[value]
-
-
-class ValueKinds(_ForwardAnalysis[Kind]):
+class ValueKinds(ForwardAnalysis[Kind]):
     """``kinds(value) -> Kind``: constant, shape tensor, or data (see module doc)."""
 
     cycle_fact = Kind.DATA
@@ -155,7 +57,7 @@ class ValueKinds(_ForwardAnalysis[Kind]):
             return _CONST
         if node is None:  # graph or subgraph input
             return _DATA
-        if node.domain not in ("", "ai.onnx"):
+        if node.domain not in STANDARD_DOMAINS:
             return _DATA
         op = node.op_type
         kind = _LEAF_KINDS.get(op)
@@ -169,13 +71,13 @@ class ValueKinds(_ForwardAnalysis[Kind]):
         return max(facts, default=Kind.CONST)
 
     def _find(self, value: ir.Value, open_values: set[ir.Value]) -> Kind:
-        """:meth:`_ForwardAnalysis._find` with ``combine`` done in place (the largest kind of the
+        """:meth:`ForwardAnalysis._find` with ``combine`` done in place (the largest kind of the
         inputs): every shape input of a model asks, so this is the check's hottest walk."""
         facts = self._facts
         node = value.producer()
         kind = self.leaf(value, node)
         if kind is None:
-            if len(open_values) >= _RECURSION:
+            if len(open_values) >= RECURSION_DEPTH:
                 return self._walk(value, node)
             open_values.add(value)
             kind = _CONST
@@ -185,7 +87,7 @@ class ValueKinds(_ForwardAnalysis[Kind]):
                 known = facts.get(v)
                 if known is None:
                     known = self.cycle_fact if v in open_values else self._find(v, open_values)
-                if known > kind:
+                if known > kind:  # noqa: PLR1730 - faster than max() in the hottest loop
                     kind = known
             open_values.discard(value)
         facts[value] = kind
@@ -219,302 +121,6 @@ class PossiblyEmpty:
         return found
 
 
-#: Ops whose output dim 0 is their (broadcast) inputs' dim 0.
-BATCH_PRESERVING_OPS = frozenset(
-    """Abs Add AveragePool BatchNormalization Cast Ceil Clip Conv ConvTranspose Cos Div Dropout Elu Erf Exp
-    Floor Gelu GlobalAveragePool GlobalMaxPool GroupNormalization HardSigmoid HardSwish Identity
-    InstanceNormalization LayerNormalization LeakyRelu Log LogSoftmax LpNormalization MaxPool Max Min Mish Mod
-    Mul Neg Not Pow PRelu Reciprocal Relu Resize Round Selu Sigmoid Sign Sin Softmax Softplus Softsign Sqrt
-    Sub Tanh ThresholdedRelu Where""".split()
-)
-
-
-ShapeOf = Callable[[ir.Value], "ir.Shape | None"]
-_SHAPED_OPS = frozenset({"Reshape", "Expand", "Tile", "ConstantOfShape"})
-_SYMBOL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?![A-Za-z0-9_]*\s*\()")  # a name, not a function (floor, Max...)
-
-
-class BatchSymbols:
-    """Which symbolic dim names stand for the batch.
-
-    The names at dim 0 of the graph inputs are the batch (unless a name is also another axis of
-    an input: a square ``[n, n]`` input's ``n`` is no batch); every other input dim name (``height``,
-    ``seq``) is a known size that is not the batch. A dim written as an expression (``2*batch``,
-    ``floor(width/2) + 1``, as torch.export and onnxslim write them) is the batch's when it names
-    the batch, and not when it names only other input sizes.
-    """
-
-    def __init__(self, input_shapes: Iterable[ir.Shape | None] = ()) -> None:
-        first: set[str] = set()
-        other: set[str] = set()
-        for shape in input_shapes:
-            for axis, dim in enumerate(shape or ()):
-                name = _dim_name(dim)
-                if name:
-                    (other if axis else first).add(name)
-        self.batch = frozenset(first - other)
-        self.other = frozenset(other)
-        self._verdicts: dict[str, bool | None] = {}
-
-    def is_batch(self, dim: object) -> bool | None:
-        """True: the batch or a size computed from it; False: another input's size; None: cannot tell
-        (a number, which a pinned shape upstream may have made static, or a name of unknown origin)."""
-        name = _dim_name(dim)
-        if not name:
-            return None
-        if name not in self._verdicts:
-            self._verdicts[name] = self._read(name)
-        return self._verdicts[name]
-
-    def _read(self, name: str) -> bool | None:
-        if name in self.batch or name in self.other:
-            return name in self.batch
-        tokens = set(_SYMBOL.findall(name))
-        if tokens & self.batch:
-            return True
-        return False if tokens and tokens <= self.other else None
-
-
-class CarriesBatch(_ForwardAnalysis[bool]):
-    """``carries_batch(value) -> bool``: its dim 0 is the batch, or flows from it (see the module doc).
-
-    A symbolic dim 0 that :class:`BatchSymbols` can place decides. Otherwise the producer does: an
-    op that keeps dim 0 (elementwise ops, a Linear's Gemm/MatMul, a ReduceMean over the spatial
-    axes, a Transpose keeping axis 0 first...: :func:`dim0_source`) passes its input's answer on;
-    a Reshape/Expand/Tile/ConstantOfShape answers from the first entry of its target shape
-    (:func:`element_origin`): ``0`` copies the input's dim 0, ``Shape(x)[0]`` is ``x``'s dim 0, an
-    entry read from another axis is that axis, and a literal other than 1 on a batched input keeps
-    the batch (a pinned batch: what the code meant), while ``1`` moves the batch elsewhere.
-    """
-
-    cycle_fact = False
-
-    def __init__(self, shape_of: ShapeOf | None = None, symbols: BatchSymbols | None = None) -> None:
-        super().__init__()
-        self._shape_of = shape_of or (lambda value: value.shape)
-        self._symbols = symbols or BatchSymbols()
-        self._origins: dict[ir.Node, Origin] = {}
-
-    def leaf(self, value: ir.Value, node: ir.Node | None) -> bool | None:
-        shape = self._shape_of(value)
-        if shape is not None and len(shape) == 0:
-            return False
-        verdict = self._symbols.is_batch(shape[0]) if shape is not None else None
-        if verdict is not None:
-            return verdict
-        if node is None or value.const_value is not None or node.domain not in ("", "ai.onnx"):
-            return False
-        op = node.op_type
-        if op not in _SHAPED_OPS and op not in BATCH_PRESERVING_OPS and dim0_source(node) is None:
-            return False
-        return None
-
-    def dependencies(self, node: ir.Node) -> list[ir.Value]:
-        if node.op_type not in _SHAPED_OPS:
-            return super().dependencies(node)
-        data = [node.inputs[0]] if _has_data(node) else []
-        return data + [v for v, axis in self._origin(node).dims if axis == 0]
-
-    def combine(self, node: ir.Node, facts: list[bool]) -> bool:
-        if node.op_type in _SHAPED_OPS:
-            return self._shaped(node, facts)
-        if node.op_type in BATCH_PRESERVING_OPS or node.op_type == "Concat":  # Concat: every input shares dim 0
-            return any(facts)
-        return bool(facts) and facts[0]  # dim0_source: input 0
-
-    def _shaped(self, node: ir.Node, facts: list[bool]) -> bool:
-        op, origin = node.op_type, self._origin(node)
-        has_data = _has_data(node)
-        data = has_data and facts[0]
-        if origin.literal is not None:
-            if op == "ConstantOfShape":
-                return False
-            if op == "Reshape":
-                keeps = origin.literal != 1 and not (origin.literal == 0 and _int_attr(node, "allowzero", 0))
-                return data and keeps
-            return data  # Expand/Tile: the data's dim 0, broadcast or repeated (or pinned)
-        read = iter(facts[1:] if has_data else facts)
-        from_target = False
-        for value, axis in origin.dims:
-            from_target |= next(read) if axis == 0 else self._axis_is_batch(value, axis)
-        return from_target or (op in ("Expand", "Tile") and data)
-
-    def _axis_is_batch(self, value: ir.Value, axis: int) -> bool:
-        shape = self._shape_of(value)
-        return shape is not None and axis < len(shape) and self._symbols.is_batch(shape[axis]) is True
-
-    def _origin(self, node: ir.Node) -> Origin:
-        origin = self._origins.get(node)
-        if origin is None:
-            index = 0 if node.op_type == "ConstantOfShape" else 1
-            target = node.inputs[index] if len(node.inputs) > index else None
-            origin = self._origins[node] = element_origin(target, 0, self._shape_of)
-        return origin
-
-
-def _has_data(node: ir.Node) -> bool:
-    """A Reshape/Expand/Tile with its data input (ConstantOfShape has none)."""
-    return node.op_type != "ConstantOfShape" and bool(node.inputs) and node.inputs[0] is not None
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Where one element of a shape tensor comes from: a ``literal``, or the ``dims`` (value, axis) it
-    is computed from (``Shape(x)[0]`` is ``((x, 0),)``; ``b * n`` names both); neither: unknown."""
-
-    literal: int | None = None
-    dims: tuple[tuple[ir.Value, int], ...] = ()
-
-
-_PASS_ELEMENTS = frozenset({"Unsqueeze", "Squeeze", "Cast", "Identity", "Reshape", "Flatten"})
-_SCALAR_ARITHMETIC = frozenset({"Add", "Sub", "Mul", "Div", "Max", "Min", "Mod"})
-_MAX_DEPTH = 32
-
-
-def element_origin(value: ir.Value | None, index: int, shape_of: ShapeOf, depth: int = 0) -> Origin:
-    """Where element ``index`` of a 1-D (or 0-D) integer shape tensor comes from (see :class:`Origin`),
-    through the ops exporters assemble shapes with: Shape, Gather, Slice, Concat, (Un)Squeeze, Cast,
-    and integer arithmetic."""
-    if value is None or depth > _MAX_DEPTH:
-        return Origin()
-    array = _const_array(value)
-    if array is not None:
-        flat = array.reshape(-1)
-        ok = index < flat.size and np.issubdtype(flat.dtype, np.integer)
-        return Origin(literal=int(flat[index])) if ok else Origin()
-    node = value.producer()
-    if node is None or node.domain not in ("", "ai.onnx") or not node.inputs or node.inputs[0] is None:
-        return Origin()
-    op, source = node.op_type, node.inputs[0]
-    if op == "Shape":
-        return _shape_element(node, index, shape_of)
-    if op in _PASS_ELEMENTS:
-        return element_origin(source, index, shape_of, depth + 1)
-    if op == "Concat":
-        return _concat_element(node, index, shape_of, depth)
-    if op in ("Gather", "Slice"):
-        position = _picked(node, index)
-        return Origin() if position is None else element_origin(source, position, shape_of, depth + 1)
-    if op in _SCALAR_ARITHMETIC:
-        parts = [element_origin(v, index if _length(v, shape_of) != 1 else 0, shape_of, depth + 1) for v in node.inputs]
-        return Origin(dims=tuple(d for part in parts for d in part.dims))
-    return Origin()
-
-
-def _shape_element(node: ir.Node, index: int, shape_of: ShapeOf) -> Origin:
-    start = _int_attr(node, "start", 0)
-    if start < 0:
-        shape = shape_of(node.inputs[0])
-        if shape is None:
-            return Origin()
-        start += len(shape)
-    return Origin(dims=((node.inputs[0], start + index),))
-
-
-def _concat_element(node: ir.Node, index: int, shape_of: ShapeOf, depth: int) -> Origin:
-    if _int_attr(node, "axis", 0) not in (0, -1):
-        return Origin()
-    for piece in node.inputs:
-        length = _length(piece, shape_of)
-        if length is None:  # the element is in this piece only if it comes first
-            return element_origin(piece, index, shape_of, depth + 1) if index == 0 else Origin()
-        if index < length:
-            return element_origin(piece, index, shape_of, depth + 1)
-        index -= length
-    return Origin()
-
-
-def _picked(node: ir.Node, index: int) -> int | None:
-    """The element of input 0 that element ``index`` of a 1-D Gather/Slice output reads, when constant."""
-    if node.op_type == "Gather":
-        indices = _const_array(node.inputs[1]) if len(node.inputs) > 1 else None
-        if indices is None or _int_attr(node, "axis", 0) != 0 or index >= indices.size:
-            return None
-        picked = int(indices.reshape(-1)[index])
-        return picked if picked >= 0 else None
-    starts, steps = (_const_array(node.inputs[i]) if len(node.inputs) > i else None for i in (1, 4))
-    axes = _axes(node)
-    if starts is None or starts.size != 1 or (axes is not None and axes != [0]) or int(starts[0]) < 0:
-        return None
-    step = 1 if steps is None else int(steps.reshape(-1)[0])
-    return int(starts[0]) + index * step if step > 0 else None
-
-
-def _length(value: ir.Value | None, shape_of: ShapeOf) -> int | None:
-    """The number of elements of a small 1-D (or 0-D) shape tensor, when static."""
-    if value is None:
-        return None
-    array = _const_array(value)
-    if array is not None:
-        return int(array.size)
-    shape = shape_of(value)
-    if shape is None or len(shape) > 1:
-        return None
-    return 1 if len(shape) == 0 else (shape[0] if isinstance(shape[0], int) else None)
-
-
-def _const_array(value: ir.Value | None) -> np.ndarray | None:
-    try:
-        tensor = ir.convenience.get_const_tensor(value) if value is not None else None
-        return None if tensor is None else tensor.numpy()
-    except Exception:  # noqa: BLE001 - a malformed Constant, external data that is not available
-        return None
-
-
-def _dim_name(dim: object) -> str | None:
-    if isinstance(dim, int) or dim is None:
-        return None
-    value = getattr(dim, "value", dim)
-    return value if isinstance(value, str) and value else None
-
-
-#: Ops whose output dim 0 is input 0's dim 0 when ``_keeps_axis0`` says axis 0 is left alone.
-_AXIS_OPS = frozenset(
-    """ArgMax ArgMin Concat Flatten Gather MatMul ReduceL1 ReduceL2 ReduceLogSum ReduceLogSumExp ReduceMax
-    ReduceMean ReduceMin ReduceProd ReduceSum ReduceSumSquare Slice Split Squeeze Transpose Unsqueeze""".split()
-)
-
-
-def dim0_source(node: ir.Node) -> int | None:
-    """The input whose dim 0 becomes the output's dim 0 (0, or None when the op may move or change it)."""
-    if node.domain not in ("", "ai.onnx") or not node.inputs or node.inputs[0] is None:
-        return None
-    if node.op_type == "Gemm":
-        return None if _int_attr(node, "transA", 0) else 0
-    if node.op_type in _AXIS_OPS and _keeps_axis0(node):
-        return 0
-    return None
-
-
-def _keeps_axis0(node: ir.Node) -> bool:
-    op = node.op_type
-    if op == "MatMul":  # x @ W, q @ k^T: the left operand's leading dim
-        return True
-    if op == "Transpose":
-        perm = attribute(node, "perm")
-        return perm is not None and list(perm.value)[:1] == [0]
-    if op == "Flatten":
-        return _int_attr(node, "axis", 1) == 1
-    if op in ("ArgMax", "ArgMin", "Concat", "Gather", "Split"):
-        return _int_attr(node, "axis", 0) != 0
-    axes = _axes(node)
-    if axes is None:  # Reduce* without axes reduces everything; Squeeze without axes may drop dim 0
-        return False
-    rank = len(node.inputs[0].shape) if node.inputs[0].shape is not None else None
-    return all(a != 0 and (rank is None or a % rank != 0) for a in axes)  # -1 on rank 1 is dim 0
-
-
-def _axes(node: ir.Node) -> list[int] | None:
-    """Constant axes from the attribute or (opset 13/18+) the ``axes`` input (Slice: input 3)."""
-    attr = attribute(node, "axes")
-    if attr is not None:
-        return [int(a) for a in attr.value]
-    index = 3 if node.op_type == "Slice" else 1
-    value = node.inputs[index] if len(node.inputs) > index else None
-    tensor = ir.convenience.get_const_tensor(value) if value is not None else None
-    return None if tensor is None else [int(a) for a in tensor.numpy().reshape(-1)]
-
-
 def _dims_static(shape_node: ir.Node) -> bool:
     """True when the dims a Shape/Size node reads are all known integers."""
     inputs = shape_node.inputs
@@ -527,10 +133,5 @@ def _dims_static(shape_node: ir.Node) -> bool:
         return True
     if shape_node.op_type != "Shape":
         return False
-    start, end = _int_attr(shape_node, "start", 0), _int_attr(shape_node, "end", len(dims))
+    start, end = int_attr(shape_node, "start", 0), int_attr(shape_node, "end", len(dims))
     return all(static[start:end])  # start/end: only some of the dims
-
-
-def _int_attr(node: ir.Node, name: str, default: int) -> int:
-    attr = attribute(node, name)
-    return default if attr is None else int(attr.value)

@@ -13,6 +13,8 @@ INVALID example at least one. An example may also be a pair
 
 ``references`` name the public sources of ``why`` and ``fix`` (default: the
 onnx-tensorrt operator table); the catalog (:mod:`trtready.catalog`) shows them.
+A rule does not name the fix that removes its findings: a fix pass declares the rule
+ids it ``fixes``, and the catalog looks it up by rule id (``passes.catalog.autofix_of``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import onnx_ir as ir
 
 from ..catalog.references import ONNX_TRT_OPERATORS
 from ..catalog.unit import Reference
-from ..ir import attribute, source_of
+from ..ir import source_of
 from ..result import Finding, Severity
 
 if TYPE_CHECKING:
@@ -46,7 +48,6 @@ class Rule:
     references: ClassVar[tuple[Reference, ...]] = (ONNX_TRT_OPERATORS,)  # public sources of why and fix
     VALID: ClassVar[list[Example]] = []
     INVALID: ClassVar[list[Example]] = []
-    autofix: ClassVar[type | None] = None  # a pass class that removes the finding, if any
     ops: ClassVar[tuple[str, ...]] = ()  # standard-domain op types handed to check_node
 
     def check(self, ctx: Context) -> Iterable[Finding]:
@@ -96,21 +97,6 @@ def example_parts(example: Example) -> tuple[str, dict]:
 def describe(node: ir.Node) -> str:
     """``Reshape 'name'`` or just ``Reshape`` for unnamed nodes, for messages."""
     return f"{node.op_type} '{node.name}'" if node.name else node.op_type
-
-
-def int_attr(node: ir.Node, name: str, default: int) -> int:
-    attr = attribute(node, name)
-    return default if attr is None else int(attr.value)
-
-
-def str_attr(node: ir.Node, name: str, default: str) -> str:
-    attr = attribute(node, name)
-    return default if attr is None else str(attr.value)
-
-
-def ints_attr(node: ir.Node, name: str) -> list[int] | None:
-    attr = attribute(node, name)
-    return None if attr is None else [int(v) for v in attr.value]
 
 
 def input_at(node: ir.Node, index: int) -> ir.Value | None:

@@ -13,7 +13,8 @@ Indexes (all O(graph) to build, O(1) to query):
   the declaration is missing or has unnamed dims (``inferred_shapes``, by value name: looked up
   only then, and ``check_model``'s mapping runs inference on the first such lookup);
 - ``kind(value)`` (:class:`~trtready.rules.analysis.ValueKinds`),
-  ``possibly_empty(value)`` and ``carries_batch(value)``: analyses found once, on first use;
+  ``possibly_empty(value)`` and ``carries_batch(value)`` (:class:`~trtready.graph.batch.CarriesBatch`,
+  the batch provenance ``fix.unpin-batch`` reads too): analyses found once, on first use;
 - ``batch_dims``: dim 0 of each graph input;
 - ``shared(compute)``: any other whole-model fact several rules read, computed once
   (the dtype rules' tables in ``rules/dtype/typed_input.py``).
@@ -29,13 +30,15 @@ from typing import Any, TypeVar
 import numpy as np
 import onnx_ir as ir
 
-from ..ir import infer_types_and_shapes, iter_nodes, named_dims
+from ..graph.batch import BatchSymbols, CarriesBatch, merged_shape
+from ..graph.constants import STANDARD_DOMAINS, constant_array
+from ..graph.traversal import iter_nodes
+from ..ir import named_dims
 from ..trt_ops import TrtRelease
-from .analysis import DATA_DEPENDENT_SHAPE_OPS, BatchSymbols, CarriesBatch, Kind, PossiblyEmpty, ValueKinds
+from .analysis import DATA_DEPENDENT_SHAPE_OPS, Kind, PossiblyEmpty, ValueKinds
 
-__all__ = ["Context", "STANDARD_DOMAINS", "batch_analysis", "merged_shape"]
+__all__ = ["Context"]
 
-STANDARD_DOMAINS = ("", "ai.onnx")
 _MISSING = object()
 T = TypeVar("T")
 
@@ -106,7 +109,7 @@ class Context:
             return None
         cached = self._constants.get(value, _MISSING)
         if cached is _MISSING:
-            cached = self._constants[value] = _constant_array(value)
+            cached = self._constants[value] = constant_array(value)
         return cached
 
     def shape(self, value: ir.Value | None) -> ir.Shape | None:
@@ -136,48 +139,7 @@ class Context:
         return any(dim is not None and not isinstance(dim, int) for dim in self.batch_dims.values())
 
 
-def batch_analysis(model: ir.Model) -> CarriesBatch:
-    """``check``'s batch analysis for a model outside a check (the unpin pass), after shape inference."""
-    inferred = infer_types_and_shapes(model)
-
-    def shape_of(value: ir.Value) -> ir.Shape | None:
-        return merged_shape(value.shape, inferred.get(value.name or ""))
-
-    return CarriesBatch(shape_of, BatchSymbols(shape_of(v) for v in model.graph.inputs))
-
-
-def merged_shape(declared: ir.Shape | None, inferred: ir.Shape | None) -> ir.Shape | None:
-    """``declared``, its unnamed symbolic dims taken from ``inferred`` (of the same rank)."""
-    if declared is None or inferred is None or len(declared) != len(inferred):
-        return declared if declared is not None else inferred
-    if all(isinstance(d, int) or d.value for d in declared):
-        return declared
-    return ir.Shape([d if isinstance(d, int) or d.value else i for d, i in zip(declared, inferred)])
-
-
 def _dim0(value: ir.Value) -> int | ir.SymbolicDim | None:
     if value.shape is None or len(value.shape) == 0:
         return None
     return value.shape[0]
-
-
-def _constant_array(value: ir.Value) -> np.ndarray | None:
-    if value.const_value is not None:
-        try:
-            return value.const_value.numpy()
-        except Exception:  # external data that is not available, unusual dtypes
-            return None
-    node = value.producer()
-    if node is None or node.op_type != "Constant" or node.domain not in STANDARD_DOMAINS:
-        return None
-    return _constant_attribute(node)
-
-
-def _constant_attribute(node: ir.Node) -> np.ndarray | None:
-    for name, attr in node.attributes.items():
-        if name == "value":
-            return attr.value.numpy()
-        if name in ("value_int", "value_ints", "value_float", "value_floats"):
-            dtype = np.int64 if "int" in name else np.float32
-            return np.asarray(attr.value, dtype=dtype)
-    return None

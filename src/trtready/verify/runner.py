@@ -113,11 +113,15 @@ def verify_file(
     atol: float,
     rtol: float,
     detections: DetectionSpec | None = None,
+    mapped_weights: bool = False,
 ) -> list[VerifyRow]:
     """One row per (case, output); ``detections``: those outputs compared as detections, image by
-    image (:mod:`trtready.detection.compare`). Never raises for a model or runtime failure."""
+    image (:mod:`trtready.detection.compare`); ``mapped_weights``: the file's weights are external
+    data for ONNX Runtime to map, not to copy (see :func:`~trtready.verify.session.ort_session`).
+    Never raises for a model or runtime failure."""
     try:
-        session = open_session(onnx_path)  # a file with EfficientNMS_TRT: ORT around it, a reference for it
+        # a file with EfficientNMS_TRT: ORT around it, a reference for it
+        session = open_session(onnx_path, mapped_weights=mapped_weights)
     except Exception as exc:  # noqa: BLE001 - ORT refusing the file is a verification result
         batches = dict.fromkeys(r.case.batch for r in references.items)
         return [_error_row(b, "*", f"ONNX Runtime cannot load the file: {_first_line(exc)}") for b in batches]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ...catalog import references as refs
-from ...passes.fold_if import FoldIfPass
 from ..analysis import Kind
 from ..base import Rule, Severity, describe
 from .examples import CONSTANT_CONDITION, DATA_CONDITION, SHAPE_CONDITION, same_rank_if, squeeze_if
@@ -28,8 +27,6 @@ class IfFoldable(Rule):
     )
     VALID = [same_rank_if(DATA_CONDITION)]
     INVALID = [squeeze_if(SHAPE_CONDITION), squeeze_if(CONSTANT_CONDITION), squeeze_if(SHAPE_CONDITION, "float[N,1]")]
-
-    autofix = FoldIfPass
 
     ops = ("If",)
 

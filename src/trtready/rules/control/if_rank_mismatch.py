@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from ...catalog import references as refs
-from ...passes.fold_if import FoldIfPass
 from ..base import Rule, Severity, describe
-from .examples import DATA_CONDITION, SHAPE_CONDITION, CONSTANT_CONDITION, same_rank_if, squeeze_if
+from .examples import CONSTANT_CONDITION, DATA_CONDITION, SHAPE_CONDITION, same_rank_if, squeeze_if
 
 
 class IfRankMismatch(Rule):
@@ -28,8 +27,6 @@ class IfRankMismatch(Rule):
     )
     VALID = [same_rank_if(DATA_CONDITION), squeeze_if(CONSTANT_CONDITION)]
     INVALID = [squeeze_if(SHAPE_CONDITION), squeeze_if(DATA_CONDITION)]
-
-    autofix = FoldIfPass
 
     ops = ("If",)
 

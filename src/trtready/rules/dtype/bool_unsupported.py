@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ...catalog import references as refs
 from ..base import Rule, Severity
-from ...passes.cast_nonzero_input import CastNonZeroInputPass
 from .typed_input import dtype_findings
 
 _HEADER = '<ir_version: 8, opset_import: ["" : 17]>'
@@ -27,7 +26,6 @@ class BoolUnsupported(Rule):
         "Cast masks first: mask.int() / mask.float() before sums, comparisons or nonzero, e.g. "
         "mask.int().sum(), (a.int() * b.int()).bool() for a & b, torch.nonzero(mask.int())."
     )
-    autofix = CastNonZeroInputPass  # NonZero only; the other ops need the cast in PyTorch
     VALID = [
         f"""{_HEADER}
 g (bool[N] a, bool[N] b) => (bool[N] y) {{

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import onnx_ir as ir
 
-from ...passes.double_to_float import DoubleToFloatPass
 from ..base import Rule, Severity, describe
 from .typed_input import dtype_table, unknown_outputs_finding
 
@@ -44,8 +43,6 @@ g (double[N,4] x) => (double[N,4] y) <double[4] w = {{1.0, 2.0, 3.0, 4.0}}> {{
   y = Mul(x, w)
 }}""",
     ]
-
-    autofix = DoubleToFloatPass
 
     def check(self, ctx):
         for value in ctx.graph.inputs:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ...passes.int64_to_int32 import Int64ToInt32Pass
 from ..base import Rule, Severity
 from .typed_input import dtype_findings
 
@@ -44,8 +43,6 @@ g (int64[N,4] a, int64[4,4] b) => (int64[N,4] y) {{
   y = MatMul(a, b)
 }}""",
     ]
-
-    autofix = Int64ToInt32Pass
 
     def check(self, ctx):
         if not ctx.trt.native_int64:

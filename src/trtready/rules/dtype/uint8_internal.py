@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import onnx_ir as ir
 
-from ...passes.cast_before_layout import CastBeforeLayoutPass
 from ..base import Rule, Severity, describe
 from .typed_input import dtype_table, unknown_outputs_finding
 
@@ -41,8 +40,6 @@ g (float[N,4] x) => (float[N,4] y) {{
   y = DequantizeLinear(q, scale, zero)
 }}""",
     ]
-
-    autofix = CastBeforeLayoutPass  # a cast after layout ops only; quantization needs the PyTorch-side fix
 
     def check(self, ctx):
         for path, node, value in dtype_table(ctx).outputs.get(ir.DataType.UINT8, ()):

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os.path
-from pathlib import PurePosixPath, PureWindowsPath
-
-import onnx_ir as ir
-
 from ...catalog import references as refs
+from ...graph.external_data import external_locations, location_problem
 from ..base import Rule, Severity
 
 _MODEL = """
@@ -41,21 +37,7 @@ class ExternalDataPath(Rule):
     ]
 
     def check(self, ctx):
-        for location in sorted(set(ctx.external_data_paths) | _locations_in(ctx.graph)):
+        for location in sorted(set(ctx.external_data_paths) | external_locations(ctx.graph)):
             problem = location_problem(location)
             if problem:
                 yield self.finding(f"external data location '{location}' is {problem}")
-
-
-def _locations_in(graph: ir.Graph) -> set[str]:
-    tensors = (v.const_value for v in graph.initializers.values())
-    return {str(t.location) for t in tensors if isinstance(t, ir.ExternalTensor)}
-
-
-def location_problem(location: str) -> str | None:
-    """Why TensorRT would refuse an external-data ``location`` ("absolute", ...), or None when fine."""
-    if os.path.isabs(location) or PureWindowsPath(location).is_absolute() or location.startswith("/"):
-        return "absolute"
-    if ".." in PurePosixPath(location.replace("\\", "/")).parts:
-        return "outside the model's directory ('..')"
-    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...catalog import references as refs
+from ...graph.attributes import str_attr
 from ..base import Rule, Severity, describe
 
 _ATEN_DOMAINS = ("org.pytorch.aten", "pkg.torch.aten")
@@ -77,8 +78,8 @@ def _shipped(rule, node, path):
 
 def _origin(node) -> str:
     if node.domain in _ATEN_DOMAINS or node.op_type == "ATen":
-        operator = node.attributes.get("operator")
-        name = f" aten::{operator.value}" if operator is not None else ""
+        operator = str_attr(node, "operator", None)
+        name = f" aten::{operator}" if operator is not None else ""
         return f"is an ATen fallback{name}; TensorRT has no importer for it"
     if node.domain == "com.microsoft":
         return "is an ONNX Runtime contrib op; TensorRT has no importer for it"

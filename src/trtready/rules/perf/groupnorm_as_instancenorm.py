@@ -5,7 +5,6 @@ from __future__ import annotations
 import onnx_ir as ir
 
 from ...catalog import references as refs
-from ...passes.groupnorm import CollapseGroupNormPass
 from ..base import Rule, Severity, describe
 
 _HEADER = '<ir_version: 8, opset_import: ["" : 17]>'
@@ -46,8 +45,6 @@ g (float[N,8,4,4] x, float[8] gamma, float[8] beta) => (float[N,8,4,4] y) {{
 }}""",
     ]
     INVALID = [_GROUPNORM]
-
-    autofix = CollapseGroupNormPass
 
     ops = ("InstanceNormalization",)
 

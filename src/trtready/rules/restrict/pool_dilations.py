@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..base import Rule, Severity, describe, ints_attr
+from ...graph.attributes import ints_attr
+from ..base import Rule, Severity, describe
 
 _HEADER = '<ir_version: 8, opset_import: ["" : 17]>'
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..base import Rule, Severity, describe, str_attr
+from ...graph.attributes import str_attr
+from ..base import Rule, Severity, describe
 
 _HEADER = '<ir_version: 8, opset_import: ["" : 18]>'
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..base import Rule, Severity, describe, input_at, int_attr
+from ...graph.attributes import int_attr
+from ..base import Rule, Severity, describe, input_at
 
 _HEADER = '<ir_version: 8, opset_import: ["" : 17]>'
 K_LIMIT = 3840

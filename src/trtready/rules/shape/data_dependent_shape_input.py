@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ...catalog import references as refs
+from ...graph.slots import SHAPE_INPUTS
 from ..analysis import Kind
 from ..base import Rule, Severity, describe, input_at
-from ..slots import SHAPE_INPUTS
 
 _HEADER = '<ir_version: 8, opset_import: ["" : 17]>'
 

@@ -1,4 +1,4 @@
-"""Partial evaluation of small shape/condition expressions (not a pass).
+"""The constant evaluator: partial values of small shape and condition expressions.
 
 ``Evaluator(model).partial(value)`` gives a :class:`Partial`: the value's
 contents with a mask of which elements are known at build time. Shape dims
@@ -18,7 +18,8 @@ import numpy as np
 import onnx
 import onnx_ir as ir
 
-from ._graph import constant_array
+from .attributes import int_attr, ints_attr
+from .constants import STANDARD_DOMAINS, constant_array
 
 __all__ = ["Evaluator", "Partial"]
 
@@ -75,10 +76,9 @@ class Evaluator:
 
     def _reshape_dims(self, node: ir.Node, target: Partial, dims: list | None) -> list | None:
         source = self.dims(node.inputs[0]) if node.inputs[0] is not None else None
-        allowzero = node.attributes.get("allowzero")
         result = []
         for i, (v, k) in enumerate(zip(target.value.tolist(), target.known.tolist())):
-            if k and v == 0 and not (allowzero and allowzero.value) and source is not None and i < len(source):
+            if k and v == 0 and not int_attr(node, "allowzero", 0) and source is not None and i < len(source):
                 result.append(source[i])
             else:
                 result.append(int(v) if k and v > 0 else None)
@@ -106,14 +106,14 @@ class Evaluator:
         return result
 
     def _evaluate(self, node: ir.Node, index: int, depth: int) -> Partial | None:
-        op = node.op_type if node.domain in ("", "ai.onnx") else None
+        op = node.op_type if node.domain in STANDARD_DOMAINS else None
         if op in ("Shape", "Size") and index == 0:
             dims = self.dims(node.inputs[0])
             if dims is None:
                 return None
             if op == "Size":
                 return _full(np.array(int(np.prod(dims)), dtype=np.int64)) if None not in dims else None
-            start, end = _attr(node, "start", 0), _attr(node, "end", len(dims))
+            start, end = int_attr(node, "start", 0), int_attr(node, "end", len(dims))
             dims = dims[start:end]
             return Partial(np.array([1 if d is None else d for d in dims], dtype=np.int64),
                            np.array([d is not None for d in dims], dtype=bool))  # fmt: skip
@@ -128,17 +128,17 @@ class Evaluator:
                 return None
             return _elementwise(node, op, args)
         if op == "Cast":
-            return Partial(a.value.astype(ir.DataType(_attr(node, "to", 1)).numpy()), a.known)
+            return Partial(a.value.astype(ir.DataType(int_attr(node, "to", 1)).numpy()), a.known)
         consts = [p.value if p is not None and p.full else None for p in args[1:]]
         if op == "Gather":
             if consts[0] is None:
                 return None
-            axis = _attr(node, "axis", 0)
+            axis = int_attr(node, "axis", 0)
             return Partial(np.take(a.value, consts[0], axis=axis), np.take(a.known, consts[0], axis=axis))
         if op == "Concat":
             if any(p is None for p in args):
                 return None
-            axis = _attr(node, "axis", 0)
+            axis = int_attr(node, "axis", 0)
             return Partial(np.concatenate([p.value for p in args], axis), np.concatenate([p.known for p in args], axis))
         if op == "Slice":
             if any(c is None for c, v in zip(consts, node.inputs[1:]) if v is not None):
@@ -163,7 +163,7 @@ def _elementwise(node: ir.Node, op: str, args: list[Partial]) -> Partial:
         if np.issubdtype(a.dtype, np.integer):  # ONNX integer Div truncates toward zero
             return Partial((np.sign(a) * np.sign(b) * (np.abs(a) // np.abs(b))).astype(a.dtype), known)
         return Partial(np.asarray(a / b).astype(a.dtype), known)
-    if _attr(node, "fmod", 0):
+    if int_attr(node, "fmod", 0):
         return Partial(np.fmod(a, b), known)
     return Partial(np.mod(a, b), known)
 
@@ -185,12 +185,11 @@ def _clip(v) -> int | None:
 def _new_shape(op: str, shape: tuple, axes, node: ir.Node) -> tuple | None:
     rank = len(shape)
     if op == "Reshape":
-        if axes is None or _attr(node, "allowzero", 0):
+        if axes is None or int_attr(node, "allowzero", 0):
             return tuple(int(d) for d in axes) if axes is not None and 0 not in axes else None
         return tuple(shape[i] if d == 0 else int(d) for i, d in enumerate(axes))
     if axes is None:  # opset < 13 attribute form
-        attr = node.attributes.get("axes")
-        axes = None if attr is None else list(attr.value)
+        axes = ints_attr(node, "axes")
     if op == "Squeeze":
         drop = range(rank) if axes is None else {int(a) % rank for a in axes}
         return tuple(d for i, d in enumerate(shape) if not (i in drop and d == 1))
@@ -201,11 +200,6 @@ def _new_shape(op: str, shape: tuple, axes, node: ir.Node) -> tuple | None:
     for axis in sorted(int(a) % out_rank for a in axes):
         new.insert(axis, 1)
     return tuple(new)
-
-
-def _attr(node: ir.Node, name: str, default: int) -> int:
-    attr = node.attributes.get(name)
-    return default if attr is None else int(attr.value)
 
 
 def _inferred_dims(model: ir.Model) -> dict[str, list[int | None]]:
@@ -224,27 +218,7 @@ def _inferred_dims(model: ir.Model) -> dict[str, list[int | None]]:
     dims = {}
     for info in [*inferred.graph.value_info, *inferred.graph.output]:
         if info.type.HasField("tensor_type") and info.type.tensor_type.HasField("shape"):
-            dims[info.name] = [d.dim_value if d.HasField("dim_value") else None for d in info.type.tensor_type.shape.dim]
+            dims[info.name] = [
+                d.dim_value if d.HasField("dim_value") else None for d in info.type.tensor_type.shape.dim
+            ]
     return dims
-
-
-#: Ops through which ``fold_operands`` looks for foldable pieces of a partly dynamic shape.
-_ASSEMBLY_OPS = frozenset({"Concat", "Unsqueeze", "Squeeze", "Cast", "Identity", "Reshape"})
-
-
-def fold_operands(graph: ir.Graph, evaluator: Evaluator, value: ir.Value, fold) -> bool:
-    """Fold ``value`` (``fold(value, array)``) when fully known, else the known pieces it is assembled from."""
-    stack, seen, changed = [value], set(), False
-    while stack:
-        current = stack.pop()
-        if current is None or current in seen or constant_array(current) is not None:
-            continue
-        seen.add(current)
-        array = evaluator.constant(current)
-        node = current.producer()
-        if array is not None and node is not None and node.graph is graph and not current.is_graph_output():
-            fold(current, array)
-            changed = True
-        elif node is not None and node.graph is graph and node.op_type in _ASSEMBLY_OPS:
-            stack.extend(node.inputs[:1] if node.op_type != "Concat" else node.inputs)
-    return changed
