@@ -153,7 +153,7 @@ def _trtready(role: str, model, args, out: Path, external_limit: int | None) -> 
         trtready.ir.EXTERNAL_DATA_BYTES = external_limit
     exporter = role.removeprefix("trtready-")
     result = trtready.export(model, args, out, input_names=["input_ids", "attention_mask"], output_names=["logits"],
-                             exporter=exporter, opset=OPSET)  # fmt: skip
+                             exporter=exporter, opset=OPSET, progress=_stage)  # fmt: skip
     chosen = result.files[0].exporter if result.files else None
     skipped = [f"{p.name}: {p.message}" for p in result.passes if p.message and "skipped" in p.message]
     return {
@@ -164,6 +164,11 @@ def _trtready(role: str, model, args, out: Path, external_limit: int | None) -> 
         "attempts": [{"label": a.label, "ok": a.ok, "verified": a.verified, "seconds": a.seconds, "error": a.error}
                      for a in result.attempts],
     }  # fmt: skip
+
+
+def _stage(message: str) -> None:
+    """trtready's progress, for the driver: the stage at the peak is reported."""
+    print("STAGE " + message.splitlines()[0][:120], flush=True)
 
 
 def _check(path: Path) -> dict:
@@ -227,12 +232,14 @@ class TreeSampler:
 
     def __init__(self, pid: int):
         self.pid, self.peak, self.peak_file = pid, 0, 0
+        self.stage, self.peak_stage = "", ""  # what the tool said it was doing (trtready's progress)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def reset(self) -> None:
         self.peak = self.peak_file = 0
+        self.stage = self.peak_stage = ""
 
     def stop(self) -> None:
         self._stop.set()
@@ -245,7 +252,7 @@ class TreeSampler:
                 pss, pss_file = _pss(pid)
                 total, file_backed = total + pss, file_backed + pss_file
             if total > self.peak:
-                self.peak, self.peak_file = total, file_backed
+                self.peak, self.peak_file, self.peak_stage = total, file_backed, self.stage
 
 
 def _tree(root: int) -> list[int]:
@@ -294,11 +301,14 @@ def run_tool(role: str, path: Path, options) -> tuple[dict, int, int, int, dict]
             sampler.reset()
         elif line.startswith("RESULT "):
             report = json.loads(line[7:])
+        elif line.startswith("STAGE "):
+            sampler.stage = line[6:].strip()
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     sampler.stop()
     if proc.returncode and "error" not in report:
         report["error"] = f"exit code {proc.returncode}"
+    report["peak_stage"] = sampler.peak_stage
     return report, sampler.peak, sampler.peak_file, usage.ru_maxrss * 1024, built
 
 

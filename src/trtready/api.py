@@ -19,8 +19,8 @@ import torch
 
 from .attempts import let_go_of_work_folder, make_attempt, pinned_batch, retrace_attempt
 from .catalog.declared import DIAGNOSIS_SKIPPED, PLUGIN_UNVERIFIED
-from .exporters.retrace import PASS_NAME as RETRACE_PASS
 from .errors import UserError, one_line
+from .exporters.retrace import PASS_NAME as RETRACE_PASS
 from .inputs import FlatModel, batched, eval_mode
 from .ir import count_nodes, save_model_atomic, value_shape
 from .options import BatchPolicy, DetectionOptions, ExportOptions, FixSelection, RewriteSelection, Tolerance

@@ -11,15 +11,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .exporters import ExportJob, run_attempt
 from .exporters.retrace import PASS_NAME as RETRACE_PASS
 from .exporters.retrace import unpin_by_retrace
-from .fixing import explain_remaining, fix_model
 from .external_weights import mapped_from, release, runtime_file
+from .shared_weights import share_memory
+from .fixing import explain_remaining, fix_model
+from .inputs import resize_batch
 from .ir import count_nodes, load_model
 from .options import ExportOptions, RewriteSelection
 from .planning import Plan
-from .inputs import resize_batch
 from .result import Attempt, Finding, PassRecord, Severity, rows_verified
 from .rules import check_model
 from .simplify import simplify
@@ -55,8 +58,22 @@ def make_attempt(
     attempt.steps["export"] = attempt.seconds
     if attempt.ok:
         attempt.raw_model = attempt.model
+        share_memory(attempt.model, parameter_arrays(plan.flat))
         finish_attempt(attempt, plan, options, folder, say)
     return attempt
+
+
+def parameter_arrays(module) -> dict[str, np.ndarray]:
+    """The module's parameters as numpy views of their memory (no copy), by name, for
+    :func:`~trtready.shared_weights.share_memory`. Buffers are left out: forward may change them."""
+    arrays = {}
+    for name, parameter in module.named_parameters():
+        if parameter.device.type == "cpu" and parameter.is_contiguous():
+            try:
+                arrays[name] = parameter.detach().numpy()
+            except (TypeError, RuntimeError):  # a dtype numpy does not have (bfloat16)
+                continue
+    return arrays
 
 
 def export_folder(tmp: Path, slug: str) -> Path:
@@ -186,7 +203,8 @@ def verify_model(model, path: Path, plan: Plan, options: ExportOptions, attempt:
         rows = verify_file(
             written.path, plan.references, input_names=plan.input_names, output_names=plan.output_names,
             batch_dim=options.batch.dim, atol=options.tolerance.atol, rtol=options.tolerance.rtol,
-            detections=plan.detections, mapped_weights=written.mapped,
+            detections=plan.detections, mapped_weights=written.mapped, initializers=written.initializers,
+            feeds=written.feeds,
         )  # fmt: skip
     if not bakes_python_values(attempt):
         return rows

@@ -8,7 +8,9 @@ tensors are memory-mapped from that file, and every model it hands to ONNX Runti
 each verification) is written by :func:`runtime_file` as a small ``.onnx`` beside the data file that
 points into it: the weights are neither read into memory nor copied on disk. ONNX Runtime maps
 external data itself; such a session is opened without pre-packing the weights
-(:func:`trtready.verify.session.ort_session`), which would copy them all into its own memory.
+(:func:`trtready.verify.session.ort_session`), which would copy them all into its own memory, and
+reads the weights that are the PyTorch model's parameters from their memory
+(:mod:`trtready.shared_weights`).
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import onnx_ir as ir
 
 from . import ir as ir_helpers
+from .shared_weights import for_runtime
 from .workspace import sibling_temp
 
 __all__ = [
@@ -39,10 +43,14 @@ __all__ = [
 @dataclass(frozen=True)
 class RuntimeFile:
     """A model written for ONNX Runtime: ``path``; ``mapped``: its weights are in an external data
-    file that ONNX Runtime memory-maps (open the session without pre-packing them)."""
+    file that ONNX Runtime memory-maps (open the session without pre-packing them);
+    ``initializers`` and ``feeds``: the PyTorch parameters that hold some weights' bytes, for ONNX
+    Runtime to read instead of the file (see :mod:`trtready.shared_weights`)."""
 
     path: str
     mapped: bool
+    initializers: dict[str, np.ndarray] = field(default_factory=dict)
+    feeds: dict[str, np.ndarray] = field(default_factory=dict)  # graph inputs to add to every run
 
 
 def weight_bytes(model: ir.Model) -> int:
@@ -56,7 +64,7 @@ def past_limit(model: ir.Model) -> bool:
 
 
 def _external_tensors(model: ir.Model) -> list[ir.ExternalTensor]:
-    return [v.const_value for g in model.graphs() for v in g.initializers.values() if isinstance(v.const_value, ir.ExternalTensor)]
+    return [v.const_value for v in _external_initializers(model)]
 
 
 def data_folder(model: ir.Model) -> Path | None:
@@ -78,6 +86,10 @@ def release(model: ir.Model) -> None:
         tensor.release()
 
 
+def _external_initializers(model: ir.Model) -> list[ir.Value]:
+    return [v for g in model.graphs() for v in g.initializers.values() if isinstance(v.const_value, ir.ExternalTensor)]
+
+
 def _in_memory_bytes(model: ir.Model) -> int:
     tensors = (v.const_value for g in model.graphs() for v in g.initializers.values())
     return sum(ir_helpers.tensor_nbytes(t) for t in tensors if not isinstance(t, ir.ExternalTensor))
@@ -92,17 +104,20 @@ def runtime_file(model: ir.Model, path: str | os.PathLike) -> Iterator[RuntimeFi
     tensors made in memory since (folded constants, converted weights) go inline. Otherwise, or
     when that folder cannot be written or the in-memory tensors reach the limit themselves, it is
     written to ``path`` by :func:`trtready.ir.save_model_atomic` (external data past the limit).
+    Weights found in the PyTorch parameters (:func:`~trtready.shared_weights.share_memory`) are
+    read from there (:func:`~trtready.shared_weights.for_runtime`).
     """
+    model, shared = for_runtime(model)
     beside = _write_beside_data(model)
     if beside is not None:
         try:
-            yield RuntimeFile(str(beside), mapped=True)
+            yield RuntimeFile(str(beside), mapped=True, initializers=shared.initializers, feeds=shared.feeds)
         finally:
             beside.unlink(missing_ok=True)
         return
     written = ir_helpers.save_model_atomic(model, path)
     try:
-        yield RuntimeFile(written[0], mapped=len(written) > 1)
+        yield RuntimeFile(written[0], mapped=len(written) > 1, initializers=shared.initializers, feeds=shared.feeds)
     finally:
         for name in written:
             Path(name).unlink(missing_ok=True)

@@ -172,13 +172,8 @@ def _split(graph: ir.Graph, value: ir.Value, axis: int, ordered: list, index: in
 
 
 def _sliced_values(graph: ir.Graph) -> list[ir.Value]:
-    seen, values = set(), []
-    for node in graph:
-        if node.op_type == "Slice" and node.domain in ("", "ai.onnx") and node.inputs[0] is not None:
-            if id(node.inputs[0]) not in seen:
-                seen.add(id(node.inputs[0]))
-                values.append(node.inputs[0])
-    return values
+    sliced = (n.inputs[0] for n in graph if n.op_type == "Slice" and n.domain in ("", "ai.onnx") and n.inputs[0] is not None)
+    return list({id(value): value for value in sliced}.values())
 
 
 def _partitions(value: ir.Value) -> list[tuple[int, list]]:

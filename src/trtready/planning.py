@@ -79,6 +79,10 @@ def make_plan(flat, input_names, output_names, options: ExportOptions, batch, us
         rewrites=options.rewrites.for_child(), plugins=options.plugins,
     )  # fmt: skip
     pool = user_data if isinstance(user_data, InputPool) else None
+    if detector is not None:  # whole images, never mixed: see verify.cases
+        if pool is None:
+            pool = InputPool(example, flags, policy.dim, whole_rows=True, label="example images, half mirrored")
+        pool.whole_rows = True
     given = user_cases(flat, user_data, batches, policy.dim) if user_data is not None and pool is None else []
     if not policy.dynamic:  # a static file runs at its own batch only
         given = [c for c in given if c.batch == export_batch]

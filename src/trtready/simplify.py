@@ -17,14 +17,14 @@ from collections.abc import Callable
 
 import onnx
 import onnx_ir as ir
-import onnx_ir.passes.common as common
 import onnxscript.optimizer
+from onnx_ir.passes import common
 
+from . import ir as trt_ir
 from .errors import one_line
 from .fusions import fuse
-from .ir import count_nodes, iter_nodes, tensor_bytes_past, tensor_nbytes, weightless_proto
-from . import ir as trt_ir
 from .ir import attribute as ir_attribute
+from .ir import count_nodes, iter_nodes, tensor_bytes_past, tensor_nbytes, weightless_proto
 from .result import PassRecord
 
 __all__ = ["copy_model", "simplify", "weight_bytes"]

@@ -20,10 +20,13 @@ from torch import nn
 
 import trtready
 import trtready.ir
+from trtready.attempts import parameter_arrays
 from trtready.external_weights import move_weights_out, runtime_file
+from trtready.shared_weights import share_memory
 from trtready.onnx_file import read_onnx
 from trtready.rules import check_model
 from trtready.simplify import invalid_reason
+from trtready.verify.session import open_session
 
 LIMIT = 2**20
 VOCAB, WIDTH = 4000, 64
@@ -159,3 +162,35 @@ def test_runtime_files_point_into_the_exported_data_and_are_removed(low_limit, t
     with torch.no_grad():
         np.testing.assert_allclose(got, module(ids).numpy(), rtol=1e-4, atol=1e-4)
     assert invalid_reason(model) is None  # onnx.checker sees the model, not the weights' files
+
+
+def test_weights_that_are_parameters_are_read_from_their_memory(low_limit, tmp_path):
+    """An initializer holding a PyTorch parameter's bytes is handed to ONNX Runtime from the
+    parameter's memory: as it is (the embedding), or transposed (the MatMul weights the exporter
+    wrote as W^T) through a Transpose of a fed input; a parameter one value apart is not."""
+    module, ids = _model_and_ids()
+    raw = tmp_path / "raw.onnx"
+    with torch.no_grad():
+        torch.onnx.export(module, (ids,), raw, dynamo=False, input_names=["ids"], dynamic_axes={"ids": {0: "b"}})
+    move_weights_out(raw)
+    model = trtready.ir.load_model(raw)
+    arrays = parameter_arrays(module)
+    external = {v.name: v.const_value.nbytes for v in model.graph.initializers.values() if isinstance(v.const_value, ir.ExternalTensor)}
+    as_is = set(external) & set(arrays)  # the TorchScript exporter names the weights it keeps as they are after them
+    assert {"embed.weight", "head.bias"} <= as_is and len(external) - len(as_is) == 3  # and three W^T for MatMul
+    assert share_memory(model, arrays) == sum(external.values())
+    with runtime_file(model, tmp_path / "unused.onnx") as written:
+        assert set(written.initializers) == as_is
+        assert written.initializers["embed.weight"] is arrays["embed.weight"]
+        sources = {id(a) for a in written.feeds.values()}
+        assert sources == {id(arrays[n]) for n in ("mlp.0.weight", "mlp.2.weight", "head.weight")}
+        session = open_session(written.path, mapped_weights=True, initializers=written.initializers)
+    (got,) = session.run(None, {"ids": ids.numpy()} | written.feeds)
+    with torch.no_grad():
+        np.testing.assert_allclose(got, module(ids).numpy(), rtol=1e-4, atol=1e-4)
+        other, _ = _model_and_ids()
+        other.embed.weight[0, 0] += 1.0
+        other.head.weight[5, 3] += 1.0
+    fresh = trtready.ir.load_model(raw)
+    unshared = module.embed.weight.nbytes + module.head.weight.nbytes
+    assert share_memory(fresh, parameter_arrays(other)) == sum(external.values()) - unshared

@@ -54,3 +54,17 @@ def test_scalar_inputs_are_varied_inside_their_domain():
     assert {"n varied to 2", "n varied to 4", "flag varied to False", "scale varied to 0.25",
             "scale varied to 0.75", "start varied to 1"} == set(values)  # fmt: skip
     assert all(v[0] is x for v in values.values())  # batched inputs are left alone
+
+
+def test_whole_rows_are_the_pool_images_some_mirrored():
+    """A detector's verification images: the user's own images, whole, half of them mirrored."""
+    images = torch.rand(3, 3, 8, 10)
+    pool = InputPool((images,), [True], 0, whole_rows=True, label="example images, half mirrored")
+    (drawn,) = pool.draw(16, seed=5)
+    assert drawn.shape == (16, 3, 8, 10)
+    originals = [any(torch.equal(row, img) for img in images) for row in drawn]
+    mirrored = [any(torch.equal(row, img.flip(-1)) for img in images) for row in drawn]
+    assert all(o or m for o, m in zip(originals, mirrored))
+    assert any(originals) and any(m and not o for o, m in zip(originals, mirrored))
+    cases = build_cases((images,), [True], 0, [1, 3, 5], 3, pool=pool)
+    assert [c.label for c in cases] == ["example images, half mirrored", "example", "example images, half mirrored"]

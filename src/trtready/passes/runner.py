@@ -104,7 +104,7 @@ def _run_all(model: ir.Model, feeds: dict, path: Path) -> dict[int, list | str]:
     data stay where they are: the file written for ONNX Runtime points into them."""
     with runtime_file(model, path) as written:
         try:
-            session = open_session(written.path, mapped_weights=written.mapped)
+            session = open_session(written.path, mapped_weights=written.mapped, initializers=written.initializers)
         except Exception as exc:  # noqa: BLE001
             return {batch: one_line(exc) for batch in feeds}
     names = {i.name for i in session.get_inputs()}
@@ -114,7 +114,7 @@ def _run_all(model: ir.Model, feeds: dict, path: Path) -> dict[int, list | str]:
         if stopped:  # as slow at the next batch size: do not wait again
             outputs[batch] = stopped
             continue
-        outputs[batch], timed_out = _run_bounded(session, {k: v for k, v in feed.items() if k in names})
+        outputs[batch], timed_out = _run_bounded(session, {k: v for k, v in feed.items() if k in names} | written.feeds)
         stopped = outputs[batch] if timed_out else None
     return outputs
 

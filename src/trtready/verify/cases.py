@@ -10,7 +10,9 @@ a file are:
   random convex mix of two pool rows (one of them with its positions shuffled
   within each channel), clipped to the range each channel takes in the pool.
   Signs, non-negativity and per-channel ranges are kept; integer-valued tensors
-  (token ids, class ids, masks, flags) are whole rows taken as they are;
+  (token ids, class ids, masks, flags) are whole rows taken as they are. A detector's images are
+  whole rows too, half of them mirrored left-right (a mix with position-shuffled pixels is noise
+  to a detector: its scores tie by the hundred, and no user's image looks like it);
 * when the model has inputs that carry no batch (0-d counts and flags, small
   parameter vectors), cases at the export batch where those are varied inside
   their domain: a count moves by one (staying >= 0 or >= 1 as observed), a flag
@@ -42,19 +44,26 @@ class Case:
 class InputPool:
     """Rows to draw verification inputs from, with each input's observed domain."""
 
-    def __init__(self, tensors: tuple, batched: Sequence[bool], batch_dim: int):
+    def __init__(self, tensors: tuple, batched: Sequence[bool], batch_dim: int, *, whole_rows: bool = False,
+                 label: str | None = None):  # fmt: skip
         self.tensors = tuple(t.detach() for t in tensors)
         self.batched = list(batched)
         self.batch_dim = batch_dim
+        self.whole_rows = whole_rows  # rows as they are (images: some mirrored), never mixed
+        self.label = label
         sizes = {int(t.shape[batch_dim]) for t, b in zip(self.tensors, self.batched) if b}
         self.rows = min(sizes) if sizes else 0
 
     def draw(self, size: int, seed: int) -> tuple:
-        """Inputs at batch ``size``: pool rows resampled and recombined (see module doc)."""
+        """Inputs at batch ``size``: pool rows resampled and recombined (see module doc), or with
+        ``whole_rows`` taken as they are, images mirrored left-right at random."""
         gen = torch.Generator().manual_seed(seed)
         first = torch.randint(self.rows, (size,), generator=gen)
         second = torch.randint(self.rows, (size,), generator=gen)
         mix = torch.rand(size, generator=gen) * 0.5 + 0.5
+        if self.whole_rows:
+            mirror = mix < 0.75  # half of the rows
+            return tuple(_whole(t, self.batch_dim, first, mirror) if b else t.clone() for t, b in zip(self.tensors, self.batched))
         return tuple(
             _recombine(t, self.batch_dim, first, second, mix, gen) if b else t.clone()
             for t, b in zip(self.tensors, self.batched)
@@ -73,7 +82,7 @@ def build_cases(
     names: Sequence[str] | None = None,
 ) -> list[Case]:
     """The cases a file is verified on, in order (see the module doc)."""
-    drawn = "resampled" if pool is None else "resampled from your data"
+    drawn = "resampled" if pool is None else pool.label or "resampled from your data"
     pool = pool or InputPool(example, batched, batch_dim)
     cases = list(user_cases)
     for batch in batches:
@@ -138,6 +147,14 @@ def _recombine(t, batch_dim, first, second, mix, gen) -> torch.Tensor:
     lam = mix.reshape([-1] + [1] * (rows.dim() - 1)).to(t.dtype)
     low, high = _domain(rows, channel)
     return torch.minimum(torch.maximum(lam * a + (1 - lam) * b, low), high).movedim(0, batch_dim)
+
+
+def _whole(t: torch.Tensor, batch_dim: int, first: torch.Tensor, mirror: torch.Tensor) -> torch.Tensor:
+    """Rows ``first`` of ``t``; a floating image row (``[C, H, W]``) where ``mirror`` is set flipped left-right."""
+    rows = t.movedim(batch_dim, 0).index_select(0, first)
+    if t.dtype.is_floating_point and rows.dim() >= 4:
+        rows = torch.where(mirror.reshape([-1] + [1] * (rows.dim() - 1)), rows.flip(-1), rows)
+    return rows.movedim(0, batch_dim)
 
 
 def _integer_valued(t: torch.Tensor) -> bool:

@@ -11,7 +11,7 @@ match nor a mismatch with such a reference proves anything about the file.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -114,20 +114,24 @@ def verify_file(
     rtol: float,
     detections: DetectionSpec | None = None,
     mapped_weights: bool = False,
+    initializers: Mapping[str, np.ndarray] | None = None,
+    feeds: Mapping[str, np.ndarray] | None = None,
 ) -> list[VerifyRow]:
     """One row per (case, output); ``detections``: those outputs compared as detections, image by
     image (:mod:`trtready.detection.compare`); ``mapped_weights``: the file's weights are external
-    data for ONNX Runtime to map, not to copy (see :func:`~trtready.verify.session.ort_session`).
-    Never raises for a model or runtime failure."""
+    data for ONNX Runtime to map, not to copy; ``initializers``: some of them already in memory
+    (see :func:`~trtready.verify.session.ort_session`); ``feeds``: inputs of the file beyond the
+    model's (weights, see :mod:`trtready.shared_weights`), fed on every run. Never raises for a
+    model or runtime failure."""
     try:
         # a file with EfficientNMS_TRT: ORT around it, a reference for it
-        session = open_session(onnx_path, mapped_weights=mapped_weights)
+        session = open_session(onnx_path, mapped_weights=mapped_weights, initializers=initializers)
     except Exception as exc:  # noqa: BLE001 - ORT refusing the file is a verification result
         batches = dict.fromkeys(r.case.batch for r in references.items)
         return [_error_row(b, "*", f"ONNX Runtime cannot load the file: {_first_line(exc)}") for b in batches]
     rows: list[VerifyRow] = []
     for ref in references.items:
-        case_rows = _verify_case(session, ref, input_names, output_names, batch_dim, atol, rtol, detections)
+        case_rows = _verify_case(session, ref, input_names, output_names, batch_dim, atol, rtol, detections, feeds or {})
         for row in case_rows:
             row.case = ref.case.label
             if row.status in ("pass", "fail") and not references.deterministic:  # a match would be chance
@@ -137,12 +141,12 @@ def verify_file(
     return rows
 
 
-def _verify_case(session, ref: Reference, input_names, output_names, batch_dim, atol, rtol, detections=None) -> list[VerifyRow]:
+def _verify_case(session, ref: Reference, input_names, output_names, batch_dim, atol, rtol, detections=None, extra=None) -> list[VerifyRow]:
     batch = ref.case.batch
     if ref.outputs is None:
         return [_error_row(batch, "*", ref.error or "PyTorch failed")]
     wanted = {i.name for i in session.get_inputs()}
-    feed = {n: t.detach().cpu().numpy() for n, t in zip(input_names, ref.case.inputs) if n in wanted}
+    feed = {n: t.detach().cpu().numpy() for n, t in zip(input_names, ref.case.inputs) if n in wanted} | dict(extra or {})
     try:
         outs = session.run(output_names, feed)
     except Exception as exc:  # noqa: BLE001
