@@ -53,12 +53,12 @@ PLAIN_TOOLS = ("plain-torchscript", "plain-dynamo")
 TRTREADY_TOOLS = ("trtready-torchscript", "trtready-dynamo", "trtready-auto")
 DEFAULT_TOOLS = (*PLAIN_TOOLS, "trtready-torchscript", "trtready-dynamo")
 SIZES = {  # LlamaConfig fields; float32 weights: large 2.5 GB, medium 0.36 GB, tiny 4.5 MB
-    "large": dict(vocab_size=128_000, hidden_size=2048, intermediate_size=5632, num_hidden_layers=2,
-                  num_attention_heads=16, num_key_value_heads=4),
-    "medium": dict(vocab_size=32_000, hidden_size=1024, intermediate_size=2816, num_hidden_layers=2,
-                   num_attention_heads=16, num_key_value_heads=4),
-    "tiny": dict(vocab_size=8000, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                 num_attention_heads=4, num_key_value_heads=2),
+    "large": {"vocab_size": 128_000, "hidden_size": 2048, "intermediate_size": 5632, "num_hidden_layers": 2,
+              "num_attention_heads": 16, "num_key_value_heads": 4},
+    "medium": {"vocab_size": 32_000, "hidden_size": 1024, "intermediate_size": 2816, "num_hidden_layers": 2,
+               "num_attention_heads": 16, "num_key_value_heads": 4},
+    "tiny": {"vocab_size": 8000, "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
+             "num_attention_heads": 4, "num_key_value_heads": 2},
 }  # fmt: skip
 BATCH, TOKENS, OPSET, SEED = 2, 16, 18, 0
 SAMPLE_SECONDS = 0.1
@@ -372,7 +372,7 @@ def table(rows: list[Row]) -> str:
 
 
 def _cells(r: Row) -> tuple[str, ...]:
-    gb = lambda b: f"{b / GB:.2f}" if b else "-"  # noqa: E731
+    gb = lambda b: f"{b / GB:.2f}" if b else "-"
     ratio = f"{r.ratio_pss:.2f} / {r.ratio_rss:.2f}" if r.ratio_pss and r.ratio_rss else "-"
     verified = "-" if r.verified is None else "yes" if r.verified else "NO"
     errors = "-" if r.check_errors is None else (", ".join(r.check_errors) or "0")

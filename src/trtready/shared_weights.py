@@ -18,6 +18,7 @@ import os
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 import onnx_ir as ir
@@ -149,7 +150,7 @@ def _same_bytes(tensor: ir.ExternalTensor, array: np.ndarray) -> bool:
     """The file's bytes of ``tensor`` are ``array``'s."""
     data = array.reshape(-1).view(np.uint8)
     bounds = [0, *range(min(_PROBE_BYTES, data.size), data.size, _CHUNK_BYTES), data.size]
-    return data.size == tensor.nbytes and _file_matches(tensor, [(a, b, lambda a=a, b=b: data[a:b]) for a, b in zip(bounds, bounds[1:])])
+    return data.size == tensor.nbytes and _file_matches(tensor, [(a, b, lambda a=a, b=b: data[a:b]) for a, b in pairwise(bounds)])
 
 
 def _transposed_bytes(tensor: ir.ExternalTensor, array: np.ndarray) -> bool:
@@ -157,7 +158,7 @@ def _transposed_bytes(tensor: ir.ExternalTensor, array: np.ndarray) -> bool:
     rows, row_bytes = array.shape[1], array.shape[0] * array.itemsize
     step = max(_CHUNK_BYTES // max(row_bytes, 1), 1)
     bounds = [0, *range(1, rows, step), rows]  # row 0 alone first: a probe
-    parts = [(a * row_bytes, b * row_bytes, lambda a=a, b=b: np.ascontiguousarray(array[:, a:b].T)) for a, b in zip(bounds, bounds[1:])]
+    parts = [(a * row_bytes, b * row_bytes, lambda a=a, b=b: np.ascontiguousarray(array[:, a:b].T)) for a, b in pairwise(bounds)]
     return array.nbytes == tensor.nbytes and _file_matches(tensor, parts)
 
 

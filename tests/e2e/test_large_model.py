@@ -22,9 +22,9 @@ import trtready
 import trtready.ir
 from trtready.attempts import parameter_arrays
 from trtready.external_weights import move_weights_out, runtime_file
-from trtready.shared_weights import share_memory
 from trtready.onnx_file import read_onnx
 from trtready.rules import check_model
+from trtready.shared_weights import share_memory
 from trtready.simplify import invalid_reason
 from trtready.verify.session import open_session
 
