@@ -23,6 +23,8 @@ from itertools import pairwise
 import numpy as np
 import onnx_ir as ir
 
+from .passes._graph import unique_name
+
 __all__ = ["SharedWeights", "for_runtime", "share_memory"]
 
 SAME, TRANSPOSED = "trtready.same_as", "trtready.transpose_of"  # meta keys of a marked external tensor
@@ -89,8 +91,8 @@ def _read_from_sources(model: ir.Model, names: list[str], feeds: dict[str, np.nd
     for name in names:
         value = graph.initializers[name]
         array = value.const_value.meta.get(TRANSPOSED)
-        source = ir.Value(name=_unique(f"{name}.source", taken), shape=ir.Shape(array.shape), type=ir.TensorType(value.const_value.dtype))
-        node = ir.node("Transpose", [source], {"perm": [1, 0]}, name=_unique(f"{name}.transpose", taken))
+        source = ir.Value(name=unique_name(taken, f"{name}.source"), shape=ir.Shape(array.shape), type=ir.TensorType(value.const_value.dtype))
+        node = ir.node("Transpose", [source], {"perm": [1, 0]}, name=unique_name(taken, f"{name}.transpose"))
         output = node.outputs[0]
         output.shape, output.dtype = ir.Shape(value.const_value.shape), value.const_value.dtype
         value.replace_all_uses_with(output)
@@ -104,15 +106,6 @@ def _read_from_sources(model: ir.Model, names: list[str], feeds: dict[str, np.nd
         graph.extend(nodes)
     else:
         graph.insert_before(first, nodes)
-
-
-def _unique(base: str, taken: set[str]) -> str:
-    name, i = base, 0
-    while name in taken:
-        i += 1
-        name = f"{base}_{i}"
-    taken.add(name)
-    return name
 
 
 def _by_layout(arrays: Mapping[str, np.ndarray]) -> tuple[dict, dict]:
