@@ -10,6 +10,10 @@
   dynamo exporter writes it (the TorchScript exporter slices the shape: ``x.shape[:2]``).
 - Slices of one tensor that cut one axis into consecutive pieces (``x.chunk(2, dim=1)``, as the
   TorchScript exporter writes it) become one ``Split``, as the dynamo exporter writes it.
+- A scalar power-of-two factor on the input of a Conv, MatMul or Gemm with constant weights
+  (GELU's ``0.5`` in ``x * (0.5 * (1 + erf(x / sqrt(2))))`` followed by a linear layer, as the
+  dynamo exporter writes it; a ``x / 2``) moves into the weights: one Mul fewer per layer. Scaling by a power of
+  two is exact in floating point, so the products, and the sums over them, are the same bits.
 
 A rule fires only when its check proves the replacement computes the same function: the
 reduction runs over trailing axes, the exponent is 2, epsilon is a scalar constant, and the
@@ -22,11 +26,13 @@ from __future__ import annotations
 
 import numpy as np
 import onnx_ir as ir
+from onnx_ir.passes import common
 from onnxscript.rewriter import pattern
 
-__all__ = ["FUSION_RULES", "SHAPE_RULES", "fuse", "slices_to_split"]
+__all__ = ["FUSION_RULES", "SCALE_RULES", "SHAPE_RULES", "fuse", "slices_to_split"]
 
 MIN_OPSET = 17  # LayerNormalization
+MAX_SCALED_WEIGHT_BYTES = 64 << 20  # a larger weight is not copied to fold a factor into it
 
 
 def _const(value: ir.Value | None) -> np.ndarray | None:
@@ -233,10 +239,76 @@ def _slice_bounds(node: ir.Node, shape: ir.Shape, rank: int) -> tuple[int, int, 
 SHAPE_RULES = [_ShapeSlice.rule("shape-slice-to-shape-start-end")]
 
 
+class _ScaleIntoWeights(pattern.RewriteRuleClassBase):
+    """``Conv(Mul(x, Mul(y, c)), w, ...)`` -> ``Conv(Mul(x, y), w * c, ...)`` (``form="nested"``),
+    ``Conv(Mul(x, c), w, ...)`` -> ``Conv(x, w * c, ...)`` (``"mul"``) and ``Conv(Div(x, c), w, ...)``
+    -> ``Conv(x, w / c, ...)`` (``"div"``), for a scalar constant ``c`` that is a power of two;
+    likewise MatMul and Gemm (their first input)."""
+
+    def __init__(self, name: str, *, consumer: str, form: str, extra_inputs: int):
+        super().__init__(name)
+        self._consumer, self._form, self._extra = consumer, form, extra_inputs
+
+    def pattern(self, op, x, y, c, w, b):
+        if self._form == "nested":
+            scaled = op.Mul(x, op.Mul(y, c, _outputs=["inner"]), _outputs=["outer"])
+        else:
+            scaled = getattr(op, "Mul" if self._form == "mul" else "Div")(x, c, _outputs=["outer"])
+        inputs = [scaled, w, b][: 2 + self._extra]
+        return getattr(op, self._consumer)(*inputs, _allow_other_attributes=True, _outputs=["linear"])
+
+    def _factor(self, c: ir.Value) -> np.ndarray | None:
+        factor = _const(c)
+        if factor is None or factor.size != 1 or factor.dtype.kind != "f" or not np.isfinite(factor).all() or not factor.any():
+            return None
+        return np.reciprocal(factor) if self._form == "div" else factor
+
+    def check(self, context, x, c, w, outer, y=None, inner=None, **_) -> pattern.MatchResult:
+        result = pattern.MatchResult()
+        factor, weight = self._factor(c), _const(w)
+        if factor is None:
+            return result.fail("the factor is not a nonzero scalar float constant")
+        if np.frexp(factor)[0].reshape(-1)[0] not in (0.5, -0.5):
+            return result.fail(f"the factor {factor.reshape(-1)[0]} is not a power of two (folding it would round)")
+        scaled_input = y if self._form == "nested" else x
+        if factor.ndim > 0 and (scaled_input.shape is None or factor.ndim > len(scaled_input.shape)):
+            return result.fail("the factor has more axes than the value it scales")
+        if weight is None:
+            return result.fail("the weights are not constant")
+        if weight.nbytes > MAX_SCALED_WEIGHT_BYTES or len(w.uses()) != 1:
+            return result.fail("the weights are shared with another node or too large to copy")
+        if any(len(v.uses()) != 1 or v.is_graph_output() for v in (outer, inner) if v is not None):
+            return result.fail("the scaled value is used elsewhere too")
+        scalar = factor.reshape(()).astype(weight.dtype)
+        if not np.array_equal((weight * scalar) / scalar, weight):
+            return result.fail("the scaled weights would overflow or lose bits")
+        return result
+
+    def rewrite(self, op, x, c, w, linear, y=None, b=None, **_):
+        weight = _const(w)
+        scaled = op.initializer(ir.tensor(weight * self._factor(c).reshape(()).astype(weight.dtype)), name=f"{w.name}.scaled")
+        source = op.Mul(x, y) if self._form == "nested" else x
+        inputs = [source, scaled, b][: 2 + self._extra]
+        return getattr(op, self._consumer)(*inputs, **dict(linear.producer().attributes.items()))
+
+
+SCALE_RULES = [
+    _ScaleIntoWeights.rule(f"scale-into-{consumer.lower()}-{form}{'-bias' if extra else ''}",
+                           consumer=consumer, form=form, extra_inputs=extra)
+    for consumer, extras in (("Conv", (1, 0)), ("Gemm", (1, 0)), ("MatMul", (0,)))
+    for extra in extras
+    for form in ("nested", "mul", "div")
+]  # fmt: skip
+
+
 def fuse(model: ir.Model) -> int:
     """Apply the fusions the model's opset allows; returns how many fired."""
     opset = model.opset_imports.get("", 0)
     fired = slices_to_split(model) if opset >= 13 else 0
+    scaled = pattern.RewriteRuleSet(SCALE_RULES, commute=True).apply_to_model(model)
+    if scaled:
+        common.RemoveUnusedNodesPass()(model)  # the weights replaced by their scaled copies
+    fired += scaled
     if opset >= 15:
         fired += pattern.RewriteRuleSet(SHAPE_RULES).apply_to_model(model)
     if opset >= MIN_OPSET:

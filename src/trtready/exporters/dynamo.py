@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from .. import ir as ir_helpers
-from ..detection.dynamo_ops import translations
+from .dynamo_translations import translations
 from .options import ExportJob
 
 NAME = "dynamo"
@@ -38,7 +38,7 @@ def export(model: torch.nn.Module, example: tuple, job: ExportJob) -> str | None
             dynamic_shapes=dynamic_shapes,
             optimize=True,
             verbose=False,
-            custom_translation_table=translations() or None,
+            custom_translation_table=translations(),
         )
     program.save(job.path, external_data=_needs_external_data(program))
     return getattr(program, "_capture_strategy", None)
