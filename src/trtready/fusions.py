@@ -12,8 +12,9 @@
   TorchScript exporter writes it) become one ``Split``, as the dynamo exporter writes it.
 - A scalar power-of-two factor on the input of a Conv, MatMul or Gemm with constant weights
   (GELU's ``0.5`` in ``x * (0.5 * (1 + erf(x / sqrt(2))))`` followed by a linear layer, as the
-  dynamo exporter writes it; a ``x / 2``) moves into the weights: one Mul fewer per layer. Scaling by a power of
-  two is exact in floating point, so the products, and the sums over them, are the same bits.
+  dynamo exporter writes it; a ``x / 2``) moves into the weights: one Mul fewer per layer. Scaling
+  by a power of two is exact in floating point, so the products, and the sums over them, are the
+  same bits.
 
 A rule fires only when its check proves the replacement computes the same function: the
 reduction runs over trailing axes, the exponent is 2, epsilon is a scalar constant, and the
@@ -259,12 +260,16 @@ class _ScaleIntoWeights(pattern.RewriteRuleClassBase):
 
     def _factor(self, c: ir.Value) -> np.ndarray | None:
         factor = _const(c)
-        if factor is None or factor.size != 1 or factor.dtype.kind != "f" or not np.isfinite(factor).all() or not factor.any():
+        if factor is None or factor.size != 1 or factor.dtype.kind != "f":
+            return None
+        if not np.isfinite(factor).all() or not factor.any():
             return None
         return np.reciprocal(factor) if self._form == "div" else factor
 
     def check(self, context, x, c, w, outer, y=None, inner=None, **_) -> pattern.MatchResult:
         result = pattern.MatchResult()
+        if w.const_value is not None and w.const_value.nbytes > MAX_SCALED_WEIGHT_BYTES or len(w.uses()) != 1:
+            return result.fail("the weights are shared with another node or too large to copy")
         factor, weight = self._factor(c), _const(w)
         if factor is None:
             return result.fail("the factor is not a nonzero scalar float constant")
@@ -273,10 +278,8 @@ class _ScaleIntoWeights(pattern.RewriteRuleClassBase):
         scaled_input = y if self._form == "nested" else x
         if factor.ndim > 0 and (scaled_input.shape is None or factor.ndim > len(scaled_input.shape)):
             return result.fail("the factor has more axes than the value it scales")
-        if weight is None:
-            return result.fail("the weights are not constant")
-        if weight.nbytes > MAX_SCALED_WEIGHT_BYTES or len(w.uses()) != 1:
-            return result.fail("the weights are shared with another node or too large to copy")
+        if weight is None or weight.nbytes > MAX_SCALED_WEIGHT_BYTES:
+            return result.fail("the weights are not constant, or too large to copy")
         if any(len(v.uses()) != 1 or v.is_graph_output() for v in (outer, inner) if v is not None):
             return result.fail("the scaled value is used elsewhere too")
         scalar = factor.reshape(()).astype(weight.dtype)
@@ -286,7 +289,8 @@ class _ScaleIntoWeights(pattern.RewriteRuleClassBase):
 
     def rewrite(self, op, x, c, w, linear, y=None, b=None, **_):
         weight = _const(w)
-        scaled = op.initializer(ir.tensor(weight * self._factor(c).reshape(()).astype(weight.dtype)), name=f"{w.name}.scaled")
+        scaled = weight * self._factor(c).reshape(()).astype(weight.dtype)
+        scaled = op.initializer(ir.tensor(scaled), name=f"{w.name}.scaled")
         source = op.Mul(x, y) if self._form == "nested" else x
         inputs = [source, scaled, b][: 2 + self._extra]
         return getattr(op, self._consumer)(*inputs, **dict(linear.producer().attributes.items()))

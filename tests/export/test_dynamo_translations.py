@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 import trtready
+from trtready.exporters.dynamo_translations import translations
 from trtready.verify.session import ort_session
 
 
@@ -60,8 +61,9 @@ def test_a_contiguous_restride_is_one_reshape(tmp_path):
 
 def test_a_real_strided_view_keeps_torch_onnx_translation(tmp_path):
     model, shape = OverlappingWindows().eval(), (2, 10)
+    table = translations()
     program = torch.onnx.export(model, (torch.randn(shape),), dynamo=True, opset_version=18,
-                                custom_translation_table=trtready.exporters.dynamo_translations.translations())  # fmt: skip
+                                custom_translation_table=table)  # fmt: skip
     program.save(str(tmp_path / "w.onnx"))
     assert "Gather" in _ops(tmp_path / "w.onnx")
     _check_batches(model, tmp_path / "w.onnx", shape, batches=(2,))

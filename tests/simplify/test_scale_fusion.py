@@ -79,7 +79,8 @@ def _export(model, x, path, dynamo: bool) -> ir.Model:
         torch.onnx.export(model, (x,), path, dynamo=True, opset_version=18, input_names=["x"],
                           dynamic_shapes=({0: torch.export.Dim("batch")},))  # fmt: skip
     else:
-        torch.onnx.export(model, (x,), path, dynamo=False, opset_version=18, input_names=["x"], dynamic_axes={"x": batch})
+        torch.onnx.export(model, (x,), path, dynamo=False, opset_version=18, input_names=["x"],
+                          dynamic_axes={"x": batch})  # fmt: skip
     model_ir = ir.load(path)
     onnxscript.optimizer.optimize_ir(model_ir)
     return model_ir

@@ -34,7 +34,8 @@ def _as_strided(self, size, stride, storage_offset=None):
     if _is_reshape(self, size, stride, storage_offset):
         if all(isinstance(s, int) for s in size):
             return op.Reshape(self, op.Constant(value_ints=list(size)))
-        parts = [op.Constant(value_ints=[s]) if isinstance(s, int) else op.Reshape(s, op.Constant(value_ints=[1])) for s in size]
+        one = op.Constant(value_ints=[1])
+        parts = [op.Constant(value_ints=[s]) if isinstance(s, int) else op.Reshape(s, one) for s in size]
         return op.Reshape(self, op.Concat(*parts, axis=0))
     return aten_as_strided.func(self, size, stride, storage_offset)
 
