@@ -10,6 +10,11 @@
   dynamo exporter writes it (the TorchScript exporter slices the shape: ``x.shape[:2]``).
 - Slices of one tensor that cut one axis into consecutive pieces (``x.chunk(2, dim=1)``, as the
   TorchScript exporter writes it) become one ``Split``, as the dynamo exporter writes it.
+- A GELU written out by hand, ``0.5 * x * (1 + erf(x / sqrt(2)))`` (BERT's) or its tanh
+  approximation ``0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x**3)))`` (GPT-2's
+  ``gelu_new``), becomes one ``Gelu`` (opset 20 or later; the onnx-tensorrt parser supports it since
+  TensorRT 10.1). At opset 20 both exporters write ``F.gelu`` as ``Gelu`` themselves; at trtready's
+  default opset 18 the op does not exist, and nothing is fused.
 - A scalar power-of-two factor on the input of a Conv, MatMul or Gemm with constant weights
   (GELU's ``0.5`` in ``x * (0.5 * (1 + erf(x / sqrt(2))))`` followed by a linear layer, as the
   dynamo exporter writes it; a ``x / 2``) moves into the weights: one Mul fewer per layer. Scaling
@@ -25,14 +30,17 @@ against PyTorch like every other step.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import onnx_ir as ir
 from onnx_ir.passes import common
 from onnxscript.rewriter import pattern
 
-__all__ = ["FUSION_RULES", "SCALE_RULES", "SHAPE_RULES", "fuse", "slices_to_split"]
+__all__ = ["FUSION_RULES", "GELU_RULES", "SCALE_RULES", "SHAPE_RULES", "fuse", "slices_to_split"]
 
 MIN_OPSET = 17  # LayerNormalization
+GELU_OPSET = 20
 MAX_SCALED_WEIGHT_BYTES = 64 << 20  # a larger weight is not copied to fold a factor into it
 
 
@@ -305,10 +313,67 @@ SCALE_RULES = [
 ]  # fmt: skip
 
 
+_SQRT_HALF, _TANH_SCALE, _CUBIC = math.sqrt(0.5), math.sqrt(2 / math.pi), 0.044715
+
+
+class _HandWrittenGelu(pattern.RewriteRuleClassBase):
+    """``0.5 * x * (1 + erf(x / sqrt(2)))`` -> ``Gelu(x)``; ``0.5 * x * (1 + tanh(sqrt(2 / pi) *
+    (x + 0.044715 * x**3)))`` -> ``Gelu(x, approximate="tanh")``. ``where`` the 0.5 multiplies: ``"x"``
+    (``(0.5 * x) * (1 + ...)``), ``"sum"`` (``x * (0.5 * (1 + ...))``) or ``"product"``
+    (``(x * (1 + ...)) * 0.5``); the erf argument as ``x / sqrt(2)`` or ``x * sqrt(1/2)``."""
+
+    def __init__(self, name: str, *, tanh: bool, where: str, divide: bool = True):
+        super().__init__(name)
+        self._tanh, self._where, self._divide = tanh, where, divide
+
+    def _inner(self, op, x, scale, cubic, three):
+        if self._tanh:
+            return op.Tanh(op.Mul(scale, op.Add(x, op.Mul(cubic, op.Pow(x, three)))))
+        return op.Erf(op.Div(x, scale) if self._divide else op.Mul(x, scale))
+
+    def pattern(self, op, x, half, one, scale, cubic, three):
+        bracket = op.Add(self._inner(op, x, scale, cubic, three), one)
+        if self._where == "x":
+            return op.Mul(op.Mul(x, half), bracket)
+        if self._where == "sum":
+            return op.Mul(x, op.Mul(half, bracket))
+        return op.Mul(op.Mul(x, bracket), half)
+
+    def check(self, context, x, half, one, scale, cubic=None, three=None, **_) -> pattern.MatchResult:
+        result = pattern.MatchResult()
+        if x.dtype not in (ir.DataType.FLOAT, ir.DataType.FLOAT16, ir.DataType.BFLOAT16):
+            return result.fail(f"input dtype {x.dtype} is not a float Gelu takes")
+        wanted = {"half": (half, 0.5), "one": (one, 1.0)}
+        if self._tanh:
+            wanted.update(scale=(scale, _TANH_SCALE), cubic=(cubic, _CUBIC), exponent=(three, 3.0))
+        else:
+            wanted["scale"] = (scale, math.sqrt(2.0) if self._divide else _SQRT_HALF)
+        for name, (value, expected) in wanted.items():
+            array = _const(value)
+            found = None if array is None or array.size != 1 else float(array.reshape(-1)[0])
+            if found is None or not np.isclose(found, expected, rtol=1e-6, atol=0):
+                return result.fail(f"the {name} constant is not the scalar {expected:.7g} of GELU")
+        return result
+
+    def rewrite(self, op, x, **_):
+        return op.Gelu(x, approximate="tanh") if self._tanh else op.Gelu(x)
+
+
+GELU_RULES = [
+    _HandWrittenGelu.rule(f"gelu-{'tanh' if tanh else 'erf'}-{where}{'' if divide else '-mul'}", tanh=tanh, where=where,
+                          divide=divide)
+    for tanh in (False, True)
+    for where in ("x", "sum", "product")
+    for divide in ((True,) if tanh else (True, False))
+]  # fmt: skip
+
+
 def fuse(model: ir.Model) -> int:
     """Apply the fusions the model's opset allows; returns how many fired."""
     opset = model.opset_imports.get("", 0)
     fired = slices_to_split(model) if opset >= 13 else 0
+    if opset >= GELU_OPSET:  # before the factors move: GELU's 0.5 is one of them
+        fired += pattern.RewriteRuleSet(GELU_RULES, commute=True).apply_to_model(model)
     scaled = pattern.RewriteRuleSet(SCALE_RULES, commute=True).apply_to_model(model)
     if scaled:
         common.RemoveUnusedNodesPass()(model)  # the weights replaced by their scaled copies

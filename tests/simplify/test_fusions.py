@@ -1,7 +1,10 @@
-"""Hand-written layer norms fused into one LayerNormalization, on real exports by both exporters;
-near misses (another axis, no centering) left alone. Numbers checked in ONNX Runtime at another batch."""
+"""Hand-written layer norms fused into one LayerNormalization, hand-written GELUs into Gelu (opset 20),
+consecutive slices into Split, on real exports by both exporters; near misses (another axis, no
+centering) left alone. Numbers checked in ONNX Runtime at another batch."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import onnx_ir as ir
@@ -202,3 +205,40 @@ def test_a_sliced_shape_becomes_shape_with_start_and_end(tmp_path):
     assert [(n.attributes["start"].value, n.attributes["end"].value) for n in shapes] == [(0, 2)]
     x3 = torch.randn(3, 3, 32, 32)
     np.testing.assert_allclose(_run_all(onnx_model, tmp_path / "fused.onnx", x3)[0], _outputs(model, x3)[0], rtol=1e-5, atol=1e-5)
+
+
+class HandWrittenGelus(torch.nn.Module):
+    """GELU as repositories write it out: BERT's erf form (``x * 0.5 * (1 + erf(x / sqrt(2)))``), the
+    same with the 0.5 in front, and GPT-2's tanh approximation (``gelu_new``), each after a Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2, self.fc3 = (torch.nn.Linear(16, 16) for _ in range(3))
+
+    def forward(self, x):
+        a = self.fc1(x)
+        a = a * 0.5 * (1.0 + torch.erf(a / math.sqrt(2.0)))
+        b = self.fc2(a)
+        b = 0.5 * b * (1.0 + torch.erf(b / math.sqrt(2.0)))
+        c = self.fc3(b)
+        return 0.5 * c * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (c + 0.044715 * torch.pow(c, 3.0))))
+
+
+@pytest.mark.parametrize("dynamo", [False, True], ids=["torchscript", "dynamo"])
+def test_hand_written_gelus_become_gelu_at_opset_20(tmp_path, dynamo):
+    torch.manual_seed(0)
+    model = HandWrittenGelus().eval()
+    onnx_model = _export(model, torch.randn(2, 5, 16), tmp_path / "m.onnx", dynamo, 20)
+    fuse(onnx_model)
+    gelus = [n for n in onnx_model.graph if n.op_type == "Gelu"]
+    assert sorted(n.attributes.get_string("approximate", "none") for n in gelus) == ["none", "none", "tanh"]
+    assert not {"Erf", "Tanh", "Pow"} & {n.op_type for n in onnx_model.graph}
+    x3 = torch.randn(3, 5, 16) * 2
+    np.testing.assert_allclose(_run(onnx_model, tmp_path / "fused.onnx", x3), model(x3).detach().numpy(),
+                               rtol=1e-4, atol=1e-5)  # fmt: skip
+
+
+def test_no_gelu_below_opset_20(tmp_path):
+    onnx_model = _export(HandWrittenGelus().eval(), torch.randn(2, 5, 16), tmp_path / "m.onnx", True, 18)
+    fuse(onnx_model)
+    assert "Gelu" not in {n.op_type for n in onnx_model.graph}
