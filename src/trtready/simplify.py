@@ -1,7 +1,8 @@
 """Simplification: constant folding, shape inference, pattern eliminations, dead-node and identity removal.
 
-Built from the field's libraries, in turn: onnxscript's optimizer, onnxslim, onnxsim (when it is
-installed: it is optional) and onnx_ir's common passes. A library step that makes the model
+Built from the field's libraries, in turn: onnxslim, onnxscript's optimizer, onnxsim (when it is
+installed: it is optional), trtready's fusions and onnx_ir's common passes; past 2 GB of weights the
+libraries that work on a protobuf see the model with its large weights held out. A library step that makes the model
 invalid, adds nodes or grows the weights (a Tile or Expand folded into a large constant) is
 skipped; a step that fails, or turns a dynamic input/output dimension into a constant, rolls the
 whole simplification back (the model returns to its state before it). Every step is recorded;
@@ -39,22 +40,54 @@ def _optimize(model: ir.Model) -> bool:
 
 def _through_proto(name: str, transform: Callable[[onnx.ModelProto], onnx.ModelProto | None]):
     """A step run by a library that works on ``onnx.ModelProto``: the model goes out and back in
-    place. Skipped past 2 GB of weights (a proto that size cannot be serialised) and, for an
-    optional library, when it is not installed."""
+    place. Past 2 GB of weights (a proto that size cannot be serialised) the large weights are held
+    out: the library sees each as a graph input of its name, type and shape (a value it cannot fold),
+    and gets it back as the same initializer, its bytes never copied. Skipped, for an optional
+    library, when it is not installed."""
 
     def step(model: ir.Model) -> bool:
-        if tensor_bytes_past(model, trt_ir.EXTERNAL_DATA_BYTES):  # read now: a test lowers it
-            raise StepSkipped("weights past 2 GB: this step works on a serialised model (their bytes in memory)")
         before = count_nodes(model)
         provenance = _provenance(model)
-        result = transform(ir.to_proto(_without_inner_shapes(ir.external_data.load_to_model(model.clone()))))
+        work = _without_inner_shapes(model.clone())
+        held = _hold_out_weights(work) if tensor_bytes_past(model, trt_ir.EXTERNAL_DATA_BYTES) else {}
+        result = transform(ir.to_proto(ir.external_data.load_to_model(work)))  # read now: a test lowers the limit
         if result is None:
             raise StepSkipped(f"{name} returned no model")
-        _replace_graph(model, ir.from_proto(result))
+        new = ir.from_proto(result)
+        _put_back_weights(new, held)
+        _replace_graph(model, new)
         _restore_provenance(model, provenance)
         return count_nodes(model) != before
 
     return step
+
+
+HELD_OUT_BYTES = 1 << 20  # past 2 GB, weights this large are held out of the proto a library sees
+
+
+def _hold_out_weights(model: ir.Model) -> dict[str, ir.TensorProtocol]:
+    """Turn the main graph's large initializers into graph inputs; return their tensors by name."""
+    held = {}
+    for name, value in list(model.graph.initializers.items()):
+        tensor = value.const_value
+        if tensor is None or tensor_nbytes(tensor) < HELD_OUT_BYTES or value.is_graph_input():
+            continue
+        model.graph.initializers.pop(name)
+        value.const_value = None
+        value.dtype, value.shape = tensor.dtype, ir.Shape(tensor.shape)  # a graph input declares both
+        model.graph.inputs.append(value)
+        held[name] = tensor
+    return held
+
+
+def _put_back_weights(model: ir.Model, held: dict[str, ir.TensorProtocol]) -> None:
+    """Make the held-out inputs initializers again, with their tensors (a library may have dropped some)."""
+    if not held:
+        return
+    for value in [v for v in model.graph.inputs if v.name in held]:
+        model.graph.inputs.remove(value)
+        value.const_value = held[value.name]
+        model.graph.register_initializer(value)
 
 
 def _without_inner_shapes(model: ir.Model) -> ir.Model:

@@ -20,6 +20,7 @@ from torch import nn
 
 import trtready
 import trtready.ir
+import trtready.simplify
 from trtready.attempts import parameter_arrays
 from trtready.external_weights import move_weights_out, runtime_file
 from trtready.onnx_file import read_onnx
@@ -50,6 +51,7 @@ class TinyLM(nn.Module):
 @pytest.fixture
 def low_limit(monkeypatch):
     monkeypatch.setattr(trtready.ir, "EXTERNAL_DATA_BYTES", LIMIT)
+    monkeypatch.setattr(trtready.simplify, "HELD_OUT_BYTES", LIMIT // 256)  # the 1 MB embeddings are "large"
 
 
 def _model_and_ids():
@@ -102,7 +104,7 @@ def test_export_past_the_limit_writes_external_data_that_runs_and_verifies(expor
 def test_export_past_the_limit_simplifies_and_proves_fixes_without_skipping(low_limit, tmp_path):
     """The checked simplification steps and the fixes' ONNX Runtime proofs run on the mapped
     model: none is rolled back for its weights being external; the library steps that work on a
-    serialised model are skipped, and the record says so."""
+    serialised model run with the large weights held out of it, as graph inputs."""
     module, ids = _model_and_ids()
     result = trtready.export(module, (ids,), tmp_path / "lm.onnx", exporter="torchscript")
     assert result, trtready.summary(result)
@@ -111,9 +113,12 @@ def test_export_past_the_limit_simplifies_and_proves_fixes_without_skipping(low_
     assert not any(p.name == "fix" for p in result.passes)  # "no fix applied: ONNX Runtime cannot run the model"
     optimizer = next(p for p in result.passes if p.name == "onnxscript-optimize")
     assert not optimizer.rolled_back
-    # the steps that need the weights' bytes in one protobuf say they were skipped, and why
+    # the steps that work on one protobuf ran, on the model with its large weights held out
     slim = next(p for p in result.passes if p.name == "onnxslim")
-    assert slim.message.startswith("skipped: weights past 2 GB") and not slim.rolled_back
+    assert slim.message is None and slim.modified and slim.nodes_after < slim.nodes_before, slim
+    chosen = next(a for a in result.attempts if a.model is not None)
+    embeddings = [v.const_value for v in chosen.model.graph.initializers.values() if v.const_value.nbytes >= 1_000_000]
+    assert len(embeddings) == 2 and all(isinstance(t, ir.ExternalTensor) for t in embeddings)  # never copied
 
 
 def test_check_reads_the_file_without_loading_its_weights(low_limit, tmp_path):
