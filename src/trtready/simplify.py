@@ -2,9 +2,9 @@
 
 Built from the field's libraries, in turn: onnxslim, onnxscript's optimizer, onnxsim (when it is
 installed: it is optional), trtready's fusions and onnx_ir's common passes; past 2 GB of weights the
-libraries that work on a protobuf see the model with its large weights held out. A library step that makes the model
-invalid, adds nodes or grows the weights (a Tile or Expand folded into a large constant) is
-skipped; a step that fails, or turns a dynamic input/output dimension into a constant, rolls the
+libraries that work on a protobuf see the model with its large weights held out. A library step
+that makes the model invalid, adds nodes or grows the weights (a Tile or Expand folded into a large
+constant) is skipped; a step that fails, or turns a dynamic input/output dimension into a constant, rolls the
 whole simplification back (the model returns to its state before it). Every step is recorded;
 the caller re-verifies the simplified model and falls back to the raw export when
 simplification changed the numbers.
@@ -74,7 +74,9 @@ def _hold_out_weights(model: ir.Model) -> dict[str, ir.TensorProtocol]:
             continue
         model.graph.initializers.pop(name)
         value.const_value = None
-        value.dtype, value.shape = tensor.dtype, ir.Shape(tensor.shape)  # a graph input declares both
+        if value.type is None:  # a graph input declares its type and shape
+            value.type = ir.TensorType(tensor.dtype)
+        value.shape = ir.Shape(tensor.shape)
         model.graph.inputs.append(value)
         held[name] = tensor
     return held
