@@ -17,7 +17,6 @@ from .exporters import ExportJob, run_attempt
 from .exporters.retrace import PASS_NAME as RETRACE_PASS
 from .exporters.retrace import unpin_by_retrace
 from .external_weights import mapped_from, release, runtime_file
-from .shared_weights import share_memory
 from .fixing import explain_remaining, fix_model
 from .inputs import resize_batch
 from .ir import count_nodes, load_model
@@ -25,6 +24,7 @@ from .options import ExportOptions, RewriteSelection
 from .planning import Plan
 from .result import Attempt, Finding, PassRecord, Severity, rows_verified
 from .rules import check_model
+from .shared_weights import share_memory
 from .simplify import simplify
 from .timing import timed
 from .verify import diagnose_batch_failure, traced_path_findings, traced_path_rows, verify_file

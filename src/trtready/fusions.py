@@ -37,21 +37,13 @@ import onnx_ir as ir
 from onnx_ir.passes import common
 from onnxscript.rewriter import pattern
 
+from .graph.constants import constant_array
+
 __all__ = ["FUSION_RULES", "GELU_RULES", "SCALE_RULES", "SHAPE_RULES", "fuse", "slices_to_split"]
 
 MIN_OPSET = 17  # LayerNormalization
 GELU_OPSET = 20
 MAX_SCALED_WEIGHT_BYTES = 64 << 20  # a larger weight is not copied to fold a factor into it
-
-
-def _const(value: ir.Value | None) -> np.ndarray | None:
-    if value is None:
-        return None
-    tensor = value.const_value
-    if tensor is None and value.producer() is not None and value.producer().op_type == "Constant":
-        attr = value.producer().attributes.get("value")
-        tensor = attr.value if attr is not None else None
-    return None if tensor is None else tensor.numpy()
 
 
 def _reduced_axes(node_output: ir.Value, axes_value: ir.Value | None) -> list[int] | None:
@@ -60,7 +52,7 @@ def _reduced_axes(node_output: ir.Value, axes_value: ir.Value | None) -> list[in
     if node is None or node.attributes.get("keepdims", ir.AttrInt64("keepdims", 1)).value != 1:
         return None
     if axes_value is not None:
-        axes = _const(axes_value)
+        axes = constant_array(axes_value)
         return None if axes is None else [int(a) for a in axes.reshape(-1)]
     attr = node.attributes.get("axes")
     return None if attr is None else [int(a) for a in attr.value]
@@ -102,7 +94,7 @@ class _HandWrittenLayerNorm(pattern.RewriteRuleClassBase):
         axis = _trailing_axis(axes, rank)
         if axis is None:
             return result.fail(f"the mean runs over axes {axes}, not the last ones")
-        exponent, epsilon = _const(two), _const(eps)
+        exponent, epsilon = constant_array(two), constant_array(eps)
         if exponent is None or exponent.size != 1 or float(exponent.reshape(-1)[0]) != 2.0:
             return result.fail("the variance is not a square (Pow with exponent 2)")
         if epsilon is None or epsilon.size != 1:
@@ -111,7 +103,7 @@ class _HandWrittenLayerNorm(pattern.RewriteRuleClassBase):
             return result.fail(f"input dtype {x.dtype} is not a float LayerNormalization takes")
         if self._affine:
             for name, value in (("scale", scale), ("bias", bias)):
-                array = _const(value)
+                array = constant_array(value)
                 if array is None or array.ndim > -axis or any(d != 1 for d in array.shape[: array.ndim + axis]):
                     return result.fail(f"the {name} is not a constant along the normalized axes only")
         return result
@@ -119,10 +111,10 @@ class _HandWrittenLayerNorm(pattern.RewriteRuleClassBase):
     def rewrite(self, op, x, mean, eps, axes1=None, scale=None, bias=None, **_):
         axes = _reduced_axes(mean, axes1)
         axis = _trailing_axis(axes, len(x.shape) if x.shape is not None else None)
-        epsilon = float(_const(eps).reshape(-1)[0])
+        epsilon = float(constant_array(eps).reshape(-1)[0])
         dtype = x.dtype.numpy()
         if self._affine:
-            w, b = _const(scale).astype(dtype), _const(bias).astype(dtype)
+            w, b = constant_array(scale).astype(dtype), constant_array(bias).astype(dtype)
         else:  # LayerNormalization needs a scale: ones of the normalized shape, from x's static dims
             dims = x.shape[axis:] if x.shape is not None else None
             w = np.ones([int(d) for d in dims], dtype) if dims is not None and all(isinstance(d, int) for d in dims) else None
@@ -151,13 +143,13 @@ class _ShapeSlice(pattern.RewriteRuleClassBase):
         node = shape.producer()
         if "start" in node.attributes or "end" in node.attributes:
             return result.fail("the Shape already has start/end")
-        values = [_const(v) for v in (starts, ends, axes)]
+        values = [constant_array(v) for v in (starts, ends, axes)]
         if any(v is None or v.size != 1 for v in values) or int(values[2].reshape(-1)[0]) != 0:
             return result.fail("the slice bounds are not constant single values on axis 0")
         return result
 
     def rewrite(self, op, x, starts, ends, **_):
-        start, end = int(_const(starts).reshape(-1)[0]), int(_const(ends).reshape(-1)[0])
+        start, end = int(constant_array(starts).reshape(-1)[0]), int(constant_array(ends).reshape(-1)[0])
         return op.Shape(x, start=start, **({} if end >= 2**62 else {"end": end}))
 
 
@@ -230,7 +222,7 @@ def _chain(pieces: list, start: int, size: int) -> list | None:
 def _slice_bounds(node: ir.Node, shape: ir.Shape, rank: int) -> tuple[int, int, int] | None:
     """``(axis, start, end)`` of a one-axis, step-1 Slice with constant bounds on a static dim."""
     inputs = list(node.inputs) + [None] * (5 - len(node.inputs))
-    starts, ends, axes, steps = (_const(v) for v in inputs[1:5])
+    starts, ends, axes, steps = (constant_array(v) for v in inputs[1:5])
     if starts is None or ends is None or starts.size != 1 or ends.size != 1:
         return None
     if (inputs[3] is not None and axes is None) or (inputs[4] is not None and (steps is None or steps.reshape(-1)[0] != 1)):
@@ -267,7 +259,7 @@ class _ScaleIntoWeights(pattern.RewriteRuleClassBase):
         return getattr(op, self._consumer)(*inputs, _allow_other_attributes=True, _outputs=["linear"])
 
     def _factor(self, c: ir.Value) -> np.ndarray | None:
-        factor = _const(c)
+        factor = constant_array(c)
         if factor is None or factor.size != 1 or factor.dtype.kind != "f":
             return None
         if not np.isfinite(factor).all() or not factor.any():
@@ -278,7 +270,7 @@ class _ScaleIntoWeights(pattern.RewriteRuleClassBase):
         result = pattern.MatchResult()
         if w.const_value is not None and w.const_value.nbytes > MAX_SCALED_WEIGHT_BYTES or len(w.uses()) != 1:
             return result.fail("the weights are shared with another node or too large to copy")
-        factor, weight = self._factor(c), _const(w)
+        factor, weight = self._factor(c), constant_array(w)
         if factor is None:
             return result.fail("the factor is not a nonzero scalar float constant")
         if np.frexp(factor)[0].reshape(-1)[0] not in (0.5, -0.5):
@@ -296,7 +288,7 @@ class _ScaleIntoWeights(pattern.RewriteRuleClassBase):
         return result
 
     def rewrite(self, op, x, c, w, linear, y=None, b=None, **_):
-        weight = _const(w)
+        weight = constant_array(w)
         scaled = weight * self._factor(c).reshape(()).astype(weight.dtype)
         scaled = op.initializer(ir.tensor(scaled), name=f"{w.name}.scaled")
         source = op.Mul(x, y) if self._form == "nested" else x
@@ -349,7 +341,7 @@ class _HandWrittenGelu(pattern.RewriteRuleClassBase):
         else:
             wanted["scale"] = (scale, math.sqrt(2.0) if self._divide else _SQRT_HALF)
         for name, (value, expected) in wanted.items():
-            array = _const(value)
+            array = constant_array(value)
             found = None if array is None or array.size != 1 else float(array.reshape(-1)[0])
             if found is None or not np.isclose(found, expected, rtol=1e-6, atol=0):
                 return result.fail(f"the {name} constant is not the scalar {expected:.7g} of GELU")

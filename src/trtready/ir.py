@@ -44,6 +44,7 @@ __all__ = [
     "tensor_nbytes",
     "value_shape",
     "weightless",
+    "hold_out_initializers",
     "weightless_proto",
 ]
 
@@ -270,11 +271,22 @@ def weightless(model: ir.Model) -> ir.Model:
     checker would look for their file beside the working folder), become graph inputs of their
     dtype and shape. The clone shares ``model``'s other tensors; ``model`` is not changed."""
     clone = model.clone()
-    graph = clone.graph
-    for value in list(graph.initializers.values()):
+    hold_out_initializers(clone.graph, _weighty)
+    return clone
+
+
+def _weighty(value: ir.Value) -> bool:
+    tensor = value.const_value
+    return tensor is None or isinstance(tensor, ir.ExternalTensor) or tensor_nbytes(tensor) > _WEIGHTLESS_BYTES
+
+
+def hold_out_initializers(graph: ir.Graph, hold: Callable[[ir.Value], bool]) -> dict[str, ir.TensorProtocol | None]:
+    """Turn the initializers of ``graph`` that ``hold`` selects into graph inputs of their dtype and
+    shape, without their bytes (an initializer that is a graph input already just loses its bytes);
+    return their tensors by name. Changes ``graph``: give it a clone's."""
+    held = {}
+    for value in [v for v in graph.initializers.values() if hold(v)]:
         tensor = value.const_value
-        if tensor is not None and not isinstance(tensor, ir.ExternalTensor) and tensor_nbytes(tensor) <= _WEIGHTLESS_BYTES:
-            continue
         if tensor is not None:
             value.shape = value.shape or tensor.shape
             value.dtype = value.dtype or tensor.dtype
@@ -282,7 +294,8 @@ def weightless(model: ir.Model) -> ir.Model:
         value.const_value = None
         if not value.is_graph_input():
             graph.inputs.append(value)
-    return clone
+        held[value.name] = tensor
+    return held
 
 
 def weightless_proto(model: ir.Model) -> onnx.ModelProto:

@@ -80,8 +80,7 @@ def make_plan(flat, input_names, output_names, options: ExportOptions, batch, us
     )  # fmt: skip
     pool = user_data if isinstance(user_data, InputPool) else None
     if detector is not None:  # whole images, never mixed: see verify.cases
-        if pool is None:
-            pool = InputPool(example, flags, policy.dim, whole_rows=True, label="example images, half mirrored")
+        pool = pool or InputPool(example, flags, policy.dim, label="example images, half mirrored")
         pool.whole_rows = True
     given = user_cases(flat, user_data, batches, policy.dim) if user_data is not None and pool is None else []
     if not policy.dynamic:  # a static file runs at its own batch only

@@ -25,7 +25,7 @@ from . import ir as trt_ir
 from .errors import one_line
 from .fusions import fuse
 from .ir import attribute as ir_attribute
-from .ir import count_nodes, iter_nodes, tensor_bytes_past, tensor_nbytes, weightless_proto
+from .ir import count_nodes, hold_out_initializers, iter_nodes, tensor_bytes_past, tensor_nbytes, weightless_proto
 from .result import PassRecord
 
 __all__ = ["copy_model", "simplify", "weight_bytes"]
@@ -49,7 +49,7 @@ def _through_proto(name: str, transform: Callable[[onnx.ModelProto], onnx.ModelP
         before = count_nodes(model)
         provenance = _provenance(model)
         work = _without_inner_shapes(model.clone())
-        held = _hold_out_weights(work) if tensor_bytes_past(model, trt_ir.EXTERNAL_DATA_BYTES) else {}
+        held = hold_out_initializers(work.graph, _large_weight) if tensor_bytes_past(model, trt_ir.EXTERNAL_DATA_BYTES) else {}
         result = transform(ir.to_proto(ir.external_data.load_to_model(work)))  # read now: a test lowers the limit
         if result is None:
             raise StepSkipped(f"{name} returned no model")
@@ -65,27 +65,13 @@ def _through_proto(name: str, transform: Callable[[onnx.ModelProto], onnx.ModelP
 HELD_OUT_BYTES = 1 << 20  # past 2 GB, weights this large are held out of the proto a library sees
 
 
-def _hold_out_weights(model: ir.Model) -> dict[str, ir.TensorProtocol]:
-    """Turn the main graph's large initializers into graph inputs; return their tensors by name."""
-    held = {}
-    for name, value in list(model.graph.initializers.items()):
-        tensor = value.const_value
-        if tensor is None or tensor_nbytes(tensor) < HELD_OUT_BYTES or value.is_graph_input():
-            continue
-        model.graph.initializers.pop(name)
-        value.const_value = None
-        if value.type is None:  # a graph input declares its type and shape
-            value.type = ir.TensorType(tensor.dtype)
-        value.shape = ir.Shape(tensor.shape)
-        model.graph.inputs.append(value)
-        held[name] = tensor
-    return held
+def _large_weight(value: ir.Value) -> bool:
+    """An initializer held out of the proto a library sees past 2 GB (not one that is also an input)."""
+    return not value.is_graph_input() and tensor_nbytes(value.const_value) >= HELD_OUT_BYTES
 
 
 def _put_back_weights(model: ir.Model, held: dict[str, ir.TensorProtocol]) -> None:
     """Make the held-out inputs initializers again, with their tensors (a library may have dropped some)."""
-    if not held:
-        return
     for value in [v for v in model.graph.inputs if v.name in held]:
         model.graph.inputs.remove(value)
         value.const_value = held[value.name]

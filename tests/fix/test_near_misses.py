@@ -116,7 +116,7 @@ def test_the_rule_fires_and_the_numbers_stay(pass_name, tmp_path):
     assert not [f for f in result.findings if f.rule_id == rule_id]
     model = ir.load(source)
     for batch in (2, 5):
-        feeds = feeds_for_model(model, batch, seed=7)
+        feeds = feeds_for_model(model, batch, draw=7)
         for got, expected in zip(_run(output, feeds), _run(source, feeds), strict=True):
             np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
 

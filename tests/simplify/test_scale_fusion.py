@@ -9,11 +9,12 @@ import math
 import numpy as np
 import onnx_ir as ir
 import onnxruntime
-import onnxscript.optimizer
 import pytest
 import torch
 
 from trtready.fusions import fuse
+
+from .test_fusions import _export
 
 
 class ConvMlp(torch.nn.Module):
@@ -73,19 +74,6 @@ class SharedLayer(torch.nn.Module):
         return self.fc(x * 0.5) + self.fc(x)
 
 
-def _export(model, x, path, dynamo: bool) -> ir.Model:
-    batch = {0: "batch"}
-    if dynamo:
-        torch.onnx.export(model, (x,), path, dynamo=True, opset_version=18, input_names=["x"],
-                          dynamic_shapes=({0: torch.export.Dim("batch")},))  # fmt: skip
-    else:
-        torch.onnx.export(model, (x,), path, dynamo=False, opset_version=18, input_names=["x"],
-                          dynamic_axes={"x": batch})  # fmt: skip
-    model_ir = ir.load(path)
-    onnxscript.optimizer.optimize_ir(model_ir)
-    return model_ir
-
-
 def _run(model: ir.Model, path, x: torch.Tensor) -> np.ndarray:
     """The file's output with ONNX Runtime's own fusions off: its fused GELU kernel rounds the last
     bit differently from the written-out ops, which would hide whether our rewrite is exact."""
@@ -113,7 +101,7 @@ def test_a_power_of_two_factor_moves_into_the_next_layers_weights(tmp_path, case
     torch.manual_seed(0)
     model_cls, shape, other_shape = CASES[case]
     model = model_cls().eval()
-    onnx_model = _export(model, torch.randn(shape), tmp_path / "m.onnx", dynamo)
+    onnx_model = _export(model, torch.randn(shape), tmp_path / "m.onnx", dynamo, 18)
     x3 = torch.randn(other_shape) * 3
     before = _run(onnx_model, tmp_path / "before.onnx", x3)
     scalings, nodes = _scalings(onnx_model), len(list(onnx_model.graph))
@@ -127,7 +115,7 @@ def test_a_power_of_two_factor_moves_into_the_next_layers_weights(tmp_path, case
 @pytest.mark.parametrize("model_cls", [ThirdScale, SharedLayer])
 def test_other_factors_and_shared_weights_stay(tmp_path, model_cls):
     torch.manual_seed(0)
-    onnx_model = _export(model_cls().eval(), torch.randn(2, 16), tmp_path / "m.onnx", True)
+    onnx_model = _export(model_cls().eval(), torch.randn(2, 16), tmp_path / "m.onnx", True, 18)
     before = [n.op_type for n in onnx_model.graph]
     assert fuse(onnx_model) == 0
     assert [n.op_type for n in onnx_model.graph] == before

@@ -21,9 +21,9 @@ MAX_ELEMENTS = 2**27  # per input (512 MiB of float32): sizes come from the file
 
 
 def feeds_for_model(
-    model: ir.Model, batch: int, *, seed: int = 0, shapes: dict[str, tuple[int, ...]] | None = None
+    model: ir.Model, batch: int, *, draw: int = 0, shapes: dict[str, tuple[int, ...]] | None = None
 ) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed + batch)
+    rng = np.random.default_rng(draw + batch)  # draw: which set of inputs, reproducibly
     feeds = {}
     for value in model.graph.inputs:
         if value.name in model.graph.initializers:

@@ -131,7 +131,7 @@ def verify_file(
         return [_error_row(b, "*", f"ONNX Runtime cannot load the file: {_first_line(exc)}") for b in batches]
     rows: list[VerifyRow] = []
     for ref in references.items:
-        case_rows = _verify_case(session, ref, input_names, output_names, batch_dim, atol, rtol, detections, feeds or {})
+        case_rows = _verify_case(session, ref, input_names, output_names, batch_dim, atol, rtol, detections, feeds)
         for row in case_rows:
             row.case = ref.case.label
             if row.status in ("pass", "fail") and not references.deterministic:  # a match would be chance
@@ -141,7 +141,9 @@ def verify_file(
     return rows
 
 
-def _verify_case(session, ref: Reference, input_names, output_names, batch_dim, atol, rtol, detections=None, extra=None) -> list[VerifyRow]:
+def _verify_case(
+    session, ref: Reference, input_names, output_names, batch_dim, atol, rtol, detections=None, extra=None
+) -> list[VerifyRow]:
     batch = ref.case.batch
     if ref.outputs is None:
         return [_error_row(batch, "*", ref.error or "PyTorch failed")]
